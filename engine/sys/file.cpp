@@ -1,0 +1,101 @@
+// This file implements read_file and write_file_atomic (see file.h).
+#include "engine/sys/file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <random>
+
+namespace hako::sys {
+
+namespace {
+struct Fd {
+    int fd = -1;
+    explicit Fd(int f) : fd(f) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+std::string human_size(size_t bytes) {
+    char buf[32];
+    if (bytes >= (1u << 20)) {
+        std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / (1u << 20));
+    } else {
+        std::snprintf(buf, sizeof buf, "%zu bytes", bytes);
+    }
+    return buf;
+}
+}  // namespace
+
+Result<std::string> read_file(const std::filesystem::path& path, size_t max_bytes) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.fd < 0) return Error::from_syscall("open", errno, path.string());
+    struct stat st {};
+    if (::fstat(fd.fd, &st) != 0) return Error::from_syscall("stat", errno, path.string());
+    if (S_ISDIR(st.st_mode)) return Error(path.string() + ": is a directory");
+    if (S_ISREG(st.st_mode) && size_t(st.st_size) > max_bytes) {
+        return Error(path.string() + ": file is " + human_size(size_t(st.st_size)) +
+                     ", larger than the limit of " + human_size(max_bytes));
+    }
+    std::string out;
+    if (S_ISREG(st.st_mode)) out.reserve(size_t(st.st_size));
+    char buf[65536];
+    while (true) {
+        ssize_t n = ::read(fd.fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return Error::from_syscall("read", errno, path.string());
+        }
+        if (n == 0) break;
+        out.append(buf, size_t(n));
+        if (out.size() > max_bytes) {
+            return Error(path.string() + ": larger than the limit of " + human_size(max_bytes));
+        }
+    }
+    return out;
+}
+
+Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view content,
+                               unsigned mode) {
+    std::filesystem::path dir = path.parent_path();
+    if (dir.empty()) dir = ".";
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    std::string tmp = (dir / ("." + path.filename().string() + ".tmp" +
+                              std::to_string(::getpid()) + "-" + std::to_string(rng() % 1000000)))
+                          .string();
+    {
+        Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+        if (fd.fd < 0) return Error::from_syscall("open", errno, tmp);
+        size_t off = 0;
+        while (off < content.size()) {
+            ssize_t n = ::write(fd.fd, content.data() + off, content.size() - off);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                int err = errno;
+                ::unlink(tmp.c_str());
+                return Error::from_syscall("write", err, tmp);
+            }
+            off += size_t(n);
+        }
+        if (::fsync(fd.fd) != 0) {
+            int err = errno;
+            ::unlink(tmp.c_str());
+            return Error::from_syscall("fsync", err, tmp);
+        }
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        return Error::from_syscall("rename", err, path.string());
+    }
+    Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dfd.fd >= 0) ::fsync(dfd.fd);
+    return ok();
+}
+
+}  // namespace hako::sys

@@ -1,0 +1,22 @@
+// This file implements whole-file reads and atomic writes (temp file + fsync +
+// rename), so a killed command never leaves a record half written.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "engine/sys/error.h"
+
+namespace hako::sys {
+
+// Reads a whole file; refuses files larger than `max_bytes` with an error that
+// says how large the file is.
+Result<std::string> read_file(const std::filesystem::path& path, size_t max_bytes = SIZE_MAX);
+
+// Writes `content` to `path` atomically: a temp file in the same folder, fsync,
+// rename over the target, fsync of the folder.
+Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view content,
+                               unsigned mode = 0644);
+
+}  // namespace hako::sys
