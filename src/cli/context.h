@@ -1,0 +1,44 @@
+// This file declares the state one hako invocation carries from flag parsing to
+// its verb: the global flags and the process environment (no hidden globals).
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace hako::cli {
+
+// The docker compose global flags plus hako's own.
+struct GlobalOptions {
+    std::vector<std::string> files;                  // -f/--file
+    std::optional<std::string> project_name;         // -p/--project-name
+    std::optional<std::string> project_directory;    // --project-directory
+    std::vector<std::string> profiles;               // --profile
+    std::vector<std::string> env_files;              // --env-file
+    std::string root;                                // --root / HAKO_ROOT, default /var/lib/hako
+    std::string log_level = "warn";                  // --log-level / HAKO_LOG
+    std::string ansi = "auto";                       // --ansi never|always|auto
+    std::string progress = "auto";                   // --progress auto|tty|plain|json|quiet
+};
+
+struct Context {
+    GlobalOptions global;
+    std::map<std::string, std::string> environment;  // the process environment
+    std::filesystem::path working_directory;
+    // A verb's callback stores its exit status here (0 when it succeeded).
+    int exit_status = 0;
+};
+
+// Each group of verbs registers its subcommands on the top-level app; the
+// callbacks read `ctx` and set ctx.exit_status. One file per verb or noun.
+void add_project_commands(CLI::App& app, Context& ctx);    // config, graph (and later up, down…)
+void add_image_commands(CLI::App& app, Context& ctx);      // image …
+void add_container_commands(CLI::App& app, Context& ctx);  // container …
+
+}  // namespace hako::cli
