@@ -40,5 +40,6 @@ struct Context {
 void add_project_commands(CLI::App& app, Context& ctx);    // config, graph (and later up, down…)
 void add_image_commands(CLI::App& app, Context& ctx);      // image …
 void add_container_commands(CLI::App& app, Context& ctx);  // container …
+void add_runtime_commands(CLI::App& app, Context& ctx);    // runtime … (the built-in OCI runtime, runc-like)
 
 }  // namespace hako::cli
