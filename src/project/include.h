@@ -5,11 +5,13 @@
 
 #include <filesystem>
 #include <functional>
-#include <limits>
+#include <string>
+#include <vector>
 
 #include "src/project/diagnostics.h"
 #include "src/project/environment.h"
 #include "src/project/project.h"
+#include "src/project/yaml_document.h"
 
 namespace hako::project {
 
@@ -19,7 +21,9 @@ struct IncludeOptions {
     std::filesystem::path project_dir;
     // The including project's variables (OS over .env); null = --no-interpolate.
     const Environment* environment = nullptr;
-    size_t max_bytes = std::numeric_limits<size_t>::max();  // per file, as for -f files
+    // Limits for reading included files, as for -f files; its `environment`
+    // and `interpolator` are ignored (each included project has its own).
+    ParseOptions parse;
     // Optional: run on every included file after parsing (the loader passes
     // validate_schema), so included files are checked like -f files.
     std::function<void(const Document&, Diagnostics&)> check_file;
