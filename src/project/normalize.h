@@ -1,0 +1,22 @@
+// This file declares normalize, which rewrites a loaded Compose model from the
+// short syntaxes people write into the one long form `docker compose config`
+// prints, so every later stage (hash, graph, reconcile) reads one shape.
+#pragma once
+
+#include "engine/sys/error.h"
+#include "src/project/diagnostics.h"
+#include "src/project/project.h"
+
+namespace hako::project {
+
+// Rewrites project.model in place: ports, volumes, environment + env_file,
+// depends_on, networks, build, gpus, secrets, configs, ulimits, extra_hosts,
+// labels, sysctls, command/entrypoint, healthcheck, sizes, durations; adds the
+// implicit `default` network and every top-level resource's `name`. Relative
+// and `~` paths are made absolute against project.working_dir and HOME from
+// project.environment. Every mistake goes into `diagnostics` at its mark; after
+// the whole model is walked, returns diagnostics.to_error() if there were any.
+// Normalising a normalised model changes nothing.
+Result<void> normalize(Project& project, Diagnostics& diagnostics);
+
+}  // namespace hako::project
