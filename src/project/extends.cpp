@@ -220,9 +220,20 @@ private:
             diagnostics_.error(mark, at, "cannot extend service \"" + service + "\": no way to read " + path.string());
             return nullptr;
         }
+        // A missing file is reported here, at its place; the loader's own
+        // report of it would carry none.
+        std::error_code ec;
+        if (!fs::is_regular_file(path, ec)) {
+            diagnostics_.error(mark, at, "cannot extend service \"" + service + "\": " + path.string() +
+                                             (fs::exists(path, ec) ? " is not a file" : " not found"));
+            return nullptr;
+        }
+        size_t errors_before = diagnostics_.error_count();
         auto loaded = options_.load_file(path);
         if (!loaded.ok()) {
-            diagnostics_.error(mark, at, "cannot extend service \"" + service + "\": " + loaded.error().message);
+            if (diagnostics_.error_count() == errors_before) {
+                diagnostics_.error(mark, at, "cannot extend service \"" + service + "\": " + loaded.error().message);
+            }
             return nullptr;
         }
         auto file = std::make_unique<SourceFile>();

@@ -166,6 +166,12 @@ private:
     // reported at the include entry.
     std::optional<std::vector<Document>> read(const fs::path& file, const Environment* environment,
                                               const std::string& at, const SourceMap& marks) {
+        std::error_code ec;
+        if (!fs::is_regular_file(file, ec)) {
+            diagnostics_.error_at(marks, at, "cannot include " + file.string() +
+                                                 (fs::exists(file, ec) ? ": not a file" : ": not found"));
+            return std::nullopt;
+        }
         size_t errors_before = diagnostics_.error_count();
         auto documents = load(file, environment);
         if (!documents.ok()) {
