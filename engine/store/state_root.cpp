@@ -1,0 +1,64 @@
+// This file implements StateRoot (see state_root.h): layout creation and locks.
+#include "engine/store/state_root.h"
+
+#include <sys/stat.h>
+
+#include <system_error>
+
+namespace hako::store {
+
+namespace {
+Result<void> ensure_dir(const std::filesystem::path& dir, mode_t mode) {
+    if (::mkdir(dir.c_str(), mode) == 0 || errno == EEXIST) {
+        struct stat st {};
+        if (::stat(dir.c_str(), &st) != 0) return Error::from_syscall("stat", errno, dir.string());
+        if (!S_ISDIR(st.st_mode)) return Error(dir.string() + ": exists and is not a directory");
+        return ok();
+    }
+    return Error::from_syscall("mkdir", errno, dir.string());
+}
+}  // namespace
+
+Result<StateRoot> StateRoot::open(const std::filesystem::path& root_arg) {
+    if (root_arg.empty()) return Error("state root: empty path");
+    std::error_code ec;
+    std::filesystem::path root = std::filesystem::absolute(root_arg, ec).lexically_normal();
+    if (ec) return Error("state root " + root_arg.string() + ": " + ec.message());
+    if (root.has_filename() == false && root != root.root_path()) root = root.parent_path();
+
+    std::filesystem::create_directories(root, ec);
+    if (ec) return Error("state root " + root.string() + ": " + ec.message());
+    std::filesystem::path run = root == kDefaultRoot ? std::filesystem::path("/run/hako") : root / "run";
+
+    StateRoot sr(root, run);
+    TRY(ensure_dir(root, 0711));
+    TRY(ensure_dir(root / "blobs", 0700));
+    TRY(ensure_dir(sr.blobs_dir(), 0700));
+    TRY(ensure_dir(sr.images_dir(), 0700));
+    TRY(ensure_dir(sr.layers_dir(), 0711));
+    TRY(ensure_dir(sr.links_dir(), 0711));
+    TRY(ensure_dir(sr.tmp_dir(), 0700));
+    std::filesystem::create_directories(run, ec);
+    if (ec) return Error("run folder " + run.string() + ": " + ec.message());
+    return sr;
+}
+
+Result<sys::FileLock> StateRoot::lock() const {
+    auto l = sys::FileLock::acquire(root_ / "lock", sys::LockMode::Exclusive);
+    if (!l.ok()) return std::move(l).error().context("locking the state root");
+    return l;
+}
+
+Result<sys::FileLock> StateRoot::ingest_lock() const {
+    return sys::FileLock::acquire(root_ / "gc.lock", sys::LockMode::Shared);
+}
+
+Result<sys::FileLock> StateRoot::gc_lock() const {
+    return sys::FileLock::acquire(root_ / "gc.lock", sys::LockMode::Exclusive);
+}
+
+Result<sys::TempDir> StateRoot::make_temp(const std::string& prefix) const {
+    return sys::TempDir::create(tmp_dir(), prefix);
+}
+
+}  // namespace hako::store
