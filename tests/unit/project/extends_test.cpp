@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <map>
 
 #include "src/project/extends.h"
 #include "src/project/yaml_document.h"
@@ -253,4 +254,40 @@ TEST_CASE("paths: relative paths of a model become absolute, names and remote co
     CHECK(model["include"][1]["path"] == Json::array({"/p/q/a.yaml", "/b.yaml"}));
     CHECK(model["include"][1]["project_directory"] == "/p");
     CHECK(model["include"][1]["env_file"] == "/p/q/x.env");
+}
+
+TEST_CASE("extends: an empty base service leaves the local service as written") {
+    Document doc = parse("services:\n  base:\n  web:\n    extends: base\n    image: nginx\n");
+    Diagnostics diagnostics;
+    apply_extends(doc, options_for("/project", diagnostics), diagnostics);
+    REQUIRE(errors(diagnostics).empty());
+    CHECK(doc.value["services"]["web"] == Json{{"image", "nginx"}});
+}
+
+TEST_CASE("extends: another file is read once however many services extend from it") {
+    std::string dir = kData + "/other_file";
+    Document doc = parse(R"(services:
+  one:
+    extends: {file: common/base.yaml, service: app}
+  two:
+    extends: {file: common/base.yaml, service: core}
+  three:
+    extends: {file: ./common/../common/base.yaml, service: app}
+)",
+                         dir + "/compose.yaml");
+    Diagnostics diagnostics;
+    std::map<std::string, int> reads;
+    ExtendsOptions options;
+    options.base_dir = dir;
+    options.load_file = [&](const fs::path& file) {
+        ++reads[fs::path(file).filename().string()];
+        return load_documents(file, ParseOptions{}, diagnostics);
+    };
+    apply_extends(doc, options, diagnostics);
+    REQUIRE(errors(diagnostics).empty());
+    CHECK(reads["base.yaml"] == 1);
+    CHECK(reads["core.yaml"] == 1);
+    CHECK(doc.value["services"]["one"]["image"] == "core-image");
+    CHECK(doc.value["services"]["two"]["image"] == "core-image");
+    CHECK(doc.value["services"]["three"]["labels"]["layer"] == "core");
 }
