@@ -17,6 +17,9 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr size_t kMaxIncludeDepth = 64;
+// Includes may repeat without a cycle (a includes b twice, b includes c
+// twice, …): a bound on files read keeps such a project from taking forever.
+constexpr size_t kMaxIncludedFiles = 1000;
 
 // One `include` entry, its relative paths resolved.
 struct IncludeEntry {
@@ -166,6 +169,10 @@ private:
     // reported at the include entry.
     std::optional<std::vector<Document>> read(const fs::path& file, const Environment* environment,
                                               const std::string& at, const SourceMap& marks) {
+        if (++files_read_ > kMaxIncludedFiles) {
+            diagnostics_.error_at(marks, at, "more than " + std::to_string(kMaxIncludedFiles) + " included files");
+            return std::nullopt;
+        }
         std::error_code ec;
         if (!fs::is_regular_file(file, ec)) {
             diagnostics_.error_at(marks, at, "cannot include " + file.string() +
@@ -267,6 +274,7 @@ private:
     const IncludeOptions& options_;
     Diagnostics& diagnostics_;
     std::vector<std::string>* loaded_files_;
+    size_t files_read_ = 0;
 };
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
 
 #include "src/project/include.h"
 #include "src/project/yaml_document.h"
@@ -175,4 +178,27 @@ TEST_CASE("include: a malformed include list is an error, not a crash") {
         apply_include(documents.value()[0], options, diagnostics);
         CHECK(errors(diagnostics).size() == 1);
     }
+}
+
+TEST_CASE("include: repeated includes without a cycle stop at a bound on files read") {
+    // level0 includes level1 twice, level1 includes level2 twice, …: 2^12 reads.
+    fs::path dir = fs::temp_directory_path() / ("hako-include-test-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    for (int level = 0; level < 12; ++level) {
+        std::string next = "level" + std::to_string(level + 1) + ".yaml";
+        std::ofstream(dir / ("level" + std::to_string(level) + ".yaml"))
+            << "include:\n  - " << next << "\n  - " << next << "\nservices:\n  s" << level << ":\n    image: x\n";
+    }
+    std::ofstream(dir / "level12.yaml") << "services:\n  last:\n    image: x\n";
+    Environment environment;
+    Document doc = load((dir / "level0.yaml").string(), environment);
+    IncludeOptions options;
+    options.project_dir = dir;
+    options.environment = &environment;
+    Diagnostics diagnostics;
+    apply_include(doc, options, diagnostics);
+    fs::remove_all(dir);
+    auto found = errors(diagnostics);
+    REQUIRE_FALSE(found.empty());
+    CHECK(found[0].find("more than 1000 included files") != std::string::npos);
 }
