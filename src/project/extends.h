@@ -46,9 +46,14 @@ struct ExtendsOptions {
 // mark of the `extends` that cannot be resolved; every service is tried, then
 // the caller checks diagnostics.has_errors().
 //
-// The loader calls it once per compose file after parsing and apply_include,
-// before the multi-file merge (or once on the merged document: both give the
-// same result for extends within -f files, since they share the project folder).
+// The loader calls it on each -f document right after parsing (and
+// apply_include), BEFORE the multi-file merge, as compose-go does (it applies
+// extends per file, then merges): a service of compose.yaml that extends
+// `base` then gets compose.yaml's `base`, and an override file's change to
+// `base` does not reach it, exactly as with docker compose. (Calling it once
+// on the merged document would let overrides of a base leak into the services
+// that extend it, and would let a service extend one from another -f file,
+// which docker compose refuses.)
 void apply_extends(Document& doc, const ExtendsOptions& options, Diagnostics& diagnostics);
 
 // Makes the relative paths of a compose model absolute against `dir` (the list
