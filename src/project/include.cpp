@@ -213,7 +213,10 @@ private:
         }
 
         // The included project: its files merged in order, each after its own
-        // includes are applied (as docker compose does per file).
+        // includes and extends are applied (as docker compose does per file).
+        ExtendsOptions extends;
+        extends.base_dir = entry.project_dir;
+        extends.load_file = [this, env](const fs::path& file) { return load(file, env); };
         std::optional<Document> model;
         chain.push_back(first);
         bool ok = true;
@@ -225,6 +228,7 @@ private:
             }
             for (auto& document : *documents) {
                 apply(document, entry.project_dir, env, chain);
+                apply_extends(document, extends, diagnostics_);
                 if (!model) {
                     model = std::move(document);
                     drop_reset_values(*model);
@@ -236,10 +240,6 @@ private:
         chain.pop_back();
         if (!ok || !model || !model->value.is_object()) return;
 
-        ExtendsOptions extends;
-        extends.base_dir = entry.project_dir;
-        extends.load_file = [this, env](const fs::path& file) { return load(file, env); };
-        apply_extends(*model, extends, diagnostics_);
         make_paths_absolute(model->value, entry.project_dir);
         import_resources(doc, *model, at);
     }

@@ -40,8 +40,9 @@ struct IncludeOptions {
 //    with them (so the loader must not interpolate included values again);
 //  - includes nest (each level relative to its own folder); a file that
 //    includes itself, directly or not, is an error naming the chain;
-//  - `extends` inside the included project is applied there, and its relative
-//    paths are made absolute against its folder;
+//  - `extends` inside the included project is applied there, file by file
+//    before its files merge (as for -f files), and its relative paths are made
+//    absolute against its folder;
 //  - its services, networks, volumes, secrets and configs are added to `doc`
 //    with their marks; a name already defined (by `doc` or by an earlier
 //    include) with a different definition is an error naming both places;
