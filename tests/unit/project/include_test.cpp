@@ -202,3 +202,15 @@ TEST_CASE("include: repeated includes without a cycle stop at a bound on files r
     REQUIRE_FALSE(found.empty());
     CHECK(found[0].find("more than 1000 included files") != std::string::npos);
 }
+
+TEST_CASE("include: without interpolation the included values stay as written") {
+    Document doc = load(kData + "/basic/compose.yaml", Environment{});
+    IncludeOptions options;
+    options.project_dir = kData + "/basic";
+    options.environment = nullptr;  // --no-interpolate
+    Diagnostics diagnostics;
+    apply_include(doc, options, diagnostics);
+    REQUIRE(errors(diagnostics).empty());
+    CHECK(doc.value["services"]["db"]["image"] == "${DB_IMAGE}");
+    CHECK(doc.value["services"]["api"]["image"] == "api:${API_TAG}");
+}
