@@ -18,6 +18,29 @@ bool equals_ignoring_case(std::string_view text, std::string_view word) {
     return true;
 }
 
+// YAML 1.1 base 60: [1-9][0-9_]*(:[0-5]?[0-9])+(.[0-9_]*)? — "56:56" is 3416 to
+// PyYAML, the classic trap with unquoted ports; "8080:80" is not base 60.
+bool looks_sexagesimal(std::string_view text) {
+    size_t i = 0;
+    if (i >= text.size() || text[i] < '1' || text[i] > '9') return false;
+    while (i < text.size() && (is_digit(text[i]) || text[i] == '_')) ++i;
+    size_t groups = 0;
+    while (i < text.size() && text[i] == ':') {
+        ++i;
+        size_t start = i;
+        while (i < text.size() && is_digit(text[i])) ++i;
+        const size_t length = i - start;
+        if (length == 0 || length > 2 || (length == 2 && text[start] > '5')) return false;
+        ++groups;
+    }
+    if (groups == 0) return false;
+    if (i < text.size() && text[i] == '.') {
+        ++i;
+        while (i < text.size() && (is_digit(text[i]) || text[i] == '_')) ++i;
+    }
+    return i == text.size();
+}
+
 // Would a YAML 1.1 or 1.2 reader take this plain scalar for a number?
 bool looks_numeric(std::string_view text) {
     if (!text.empty() && (text.front() == '+' || text.front() == '-')) text.remove_prefix(1);
@@ -29,18 +52,19 @@ bool looks_numeric(std::string_view text) {
             if (!std::isxdigit(static_cast<unsigned char>(c)) && c != '_') return false;
         return true;
     }
+    if (looks_sexagesimal(text)) return true;
     size_t i = 0;
     bool digits = false;
-    auto take_digits = [&](bool allow_colon) {
-        while (i < text.size() && (is_digit(text[i]) || text[i] == '_' || (allow_colon && text[i] == ':'))) {
+    auto take_digits = [&] {
+        while (i < text.size() && (is_digit(text[i]) || text[i] == '_')) {
             digits = digits || is_digit(text[i]);
             ++i;
         }
     };
-    take_digits(true);  // sexagesimal 1:30 is a number in YAML 1.1
+    take_digits();
     if (i < text.size() && text[i] == '.') {
         ++i;
-        take_digits(false);
+        take_digits();
     }
     if (!digits) return false;
     if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
@@ -54,7 +78,7 @@ bool looks_numeric(std::string_view text) {
 }
 
 bool is_reserved_word(std::string_view text) {
-    for (std::string_view word : {"null", "~", "true", "false", "yes", "no", "on", "off", "y", "n", "<<", "="})
+    for (std::string_view word : {"null", "~", "true", "false", "yes", "no", "on", "off", "<<", "="})
         if (equals_ignoring_case(text, word)) return true;
     return false;
 }
