@@ -274,6 +274,31 @@ TEST_CASE("schema: alternatives of different types each get their own checks") {
                          "additional property \"alias\" is not allowed (did you mean \"aliases\"?)");
 }
 
+TEST_CASE("schema: nested long forms are checked to the leaf") {
+    auto web = [](const char* attributes) { return service(Json::parse(attributes)); };
+    require_single_error(web(R"({"build": 5})"), "services.web.build", "must be a string or a mapping, not an integer");
+    require_single_error(web(R"({"networks": {"front": {"aliases": "www"}}})"), "services.web.networks.front.aliases",
+                         "must be a list, not a string");
+    require_single_error(web(R"({"depends_on": {"db": "service_started"}})"), "services.web.depends_on.db",
+                         "must be a mapping, not a string");
+    require_single_error(web(R"({"deploy": {"resources": {"reservations": {"devices": [{"capabilities": ["gpu"], "count": "many"}]}}}})"),
+                         "services.web.deploy.resources.reservations.devices[0].count",
+                         "\"many\" does not match \"all\" or a number");
+    require_single_error(web(R"({"volumes": [{"type": "bind", "source": ".", "target": "/x", "bind": {"selinux": "q"}}]})"),
+                         "services.web.volumes[0].bind.selinux", "must be one of \"z\" or \"Z\", not \"q\"");
+    require_single_error(web(R"({"develop": {"watch": [{"path": ".", "action": "copy"}]}})"),
+                         "services.web.develop.watch[0].action",
+                         "must be one of \"rebuild\", \"sync\", \"restart\", \"sync+restart\" or \"sync+exec\", not \"copy\"");
+    require_single_error(web(R"({"post_start": [{"user": "root"}]})"), "services.web.post_start[0]",
+                         "missing required property \"command\"");
+    // Two mistakes in one list item are two errors.
+    auto items = errors_of(web(R"({"ports": [{"target": 80, "protocol": 6, "mode": true}]})"));
+    INFO(all_messages(items));
+    REQUIRE(items.size() == 2);
+    CHECK(items[0].path == "services.web.ports[0].mode");
+    CHECK(items[1].path == "services.web.ports[0].protocol");
+}
+
 TEST_CASE("schema: a name with characters compose forbids is reported at the name") {
     require_single_error(Json{{"services", {{"web app", {{"image", "x"}}}}}}, "services.web app",
                          "invalid name \"web app\": letters, digits, '.', '_' and '-' only");
