@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "src/project/schema.h"
+#include "src/project/yaml_document.h"
 
 namespace hako {
 extern const std::string_view compose_schema_json;
@@ -463,4 +464,34 @@ TEST_CASE("schema: threads may check documents at the same time") {
         REQUIRE(messages.size() == 20);
         CHECK(messages == seen[0]);
     }
+}
+
+TEST_CASE("schema: errors in a YAML file point at the key or item that is wrong") {
+    std::string text =
+        "x-common: &common\n"
+        "  restart: always\n"
+        "services:\n"
+        "  web:\n"
+        "    <<: *common\n"
+        "    imag: nginx\n"
+        "    ports:\n"
+        "      - \"80:80\"\n"
+        "      - \"8080:80:x\"\n"
+        "    deploy:\n"
+        "      replicas: 1.5\n"
+        "  db:\n"
+        "    image: postgres\n"
+        "    environment:\n"
+        "      PASSWORD:\n";
+    Diagnostics diagnostics;
+    auto documents = parse_documents(text, "compose.yaml", ParseOptions{}, diagnostics);
+    REQUIRE(documents);
+    REQUIRE(documents->size() == 1);
+    validate_schema(documents->front(), diagnostics);
+    std::string all;
+    for (const auto& d : diagnostics.items()) all += d.str() + "\n";
+    CHECK(all ==
+          "compose.yaml:6:5: services.web.imag: additional property \"imag\" is not allowed (did you mean \"image\"?)\n"
+          "compose.yaml:9:9: services.web.ports[1]: \"8080:80:x\" does not match [[host_ip:]published:]target[/protocol]\n"
+          "compose.yaml:11:7: services.web.deploy.replicas: must be an integer or a string, not a number\n");
 }
