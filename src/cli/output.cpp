@@ -1,0 +1,60 @@
+// This file implements the verbs' shared output helpers (see output.h).
+#include "src/cli/output.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <iostream>
+
+#include "engine/sys/file.h"
+
+namespace hako::cli {
+
+void print_warnings(const project::Diagnostics& diagnostics) {
+    for (const auto& item : diagnostics.items()) {
+        if (item.severity == project::Severity::Warning) spdlog::warn("{}", item.str());
+    }
+}
+
+int report(const Result<void>& result) {
+    if (result.ok()) return 0;
+    const std::string& message = result.error().message;
+    size_t start = 0;
+    while (start <= message.size()) {
+        size_t end = message.find('\n', start);
+        if (end == std::string::npos) end = message.size();
+        if (end > start || start == 0) std::cerr << "hako: " << std::string_view(message).substr(start, end - start) << '\n';
+        start = end + 1;
+    }
+    std::cerr.flush();
+    return static_cast<int>(result.error().exit_code);
+}
+
+std::string format_table(const std::vector<std::vector<std::string>>& rows) {
+    std::vector<size_t> widths;
+    for (const auto& row : rows) {
+        if (widths.size() < row.size()) widths.resize(row.size(), 0);
+        for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    }
+    std::string out;
+    for (const auto& row : rows) {
+        std::string line;
+        for (size_t i = 0; i < row.size(); ++i) {
+            line += row[i];
+            if (i + 1 < row.size()) line.append(widths[i] - row[i].size() + 2, ' ');
+        }
+        out += line;
+        out += '\n';
+    }
+    return out;
+}
+
+Result<void> write_output(const std::optional<std::string>& file, std::string_view text) {
+    if (file && !file->empty()) return sys::write_file_atomic(*file, text);
+    std::cout << text;
+    std::cout.flush();
+    if (!std::cout) return Error("writing to stdout failed");
+    return ok();
+}
+
+}  // namespace hako::cli

@@ -1,0 +1,125 @@
+-- hako for xmake users: the same build as the top-level CMakeLists.txt (the
+-- reference build; keep the two in step). Every dependency comes from Debian
+-- packages (scripts/install-deps.sh), found through pkg-config or the system,
+-- never downloaded.
+--
+--   cd xmake-alt && xmake f -m releasedbg && xmake && xmake run hako --help
+--   xmake f --sanitize=y     # AddressSanitizer + UndefinedBehaviorSanitizer
+--   xmake test               # unit tests (one binary per module)
+
+set_project("hako")
+set_version("0.1.0")
+set_xmakever("2.7.0")
+set_languages("gnuxx20")  -- TRY uses GNU statement expressions
+add_rules("mode.debug", "mode.release", "mode.releasedbg")
+set_defaultmode("releasedbg")
+
+option("sanitize")
+    set_default(false)
+    set_showmenu(true)
+    set_description("Build with AddressSanitizer and UndefinedBehaviorSanitizer")
+option_end()
+
+if has_config("sanitize") then
+    add_cxflags("-fsanitize=address,undefined", "-fno-omit-frame-pointer")
+    add_ldflags("-fsanitize=address,undefined")
+end
+
+-- System packages only ({system = true}): pkg-config where Debian ships a .pc
+-- file, xmake's own system lookup for the header-only and Boost libraries.
+local system = {system = true}
+add_requires("pkgconfig::yaml-cpp", system)
+add_requires("pkgconfig::nlohmann_json", system)
+add_requires("pkgconfig::CLI11", system)
+add_requires("pkgconfig::spdlog", system)
+add_requires("pkgconfig::fmt", system)
+add_requires("pkgconfig::libcrypto", system)
+add_requires("pkgconfig::libarchive", system)
+add_requires("pkgconfig::libnl-3.0", system)
+add_requires("pkgconfig::libnl-route-3.0", system)
+add_requires("pkgconfig::libseccomp", system)
+add_requires("pkgconfig::catch2", system)
+add_requires("valijson", system)
+add_requires("boost", {system = true, configs = {graph = true, filesystem = true}})
+
+local root = path.join(os.scriptdir(), "..")
+local warnings = {"-Wall", "-Wextra", "-Werror", "-Wno-missing-field-initializers"}
+
+-- Our libraries see the repository root and the generated sources.
+local function hako_library(name)
+    target(name)
+        set_kind("static")
+        add_includedirs(root, {public = true})
+        add_cxxflags(table.unpack(warnings))
+end
+
+-- engine: the embedded container engine (knows nothing of Compose)
+hako_library("hako_engine")
+    add_files(path.join(root, "engine/**.cpp"))
+    add_packages("pkgconfig::nlohmann_json", "pkgconfig::spdlog", "pkgconfig::fmt", "pkgconfig::libcrypto",
+                 "pkgconfig::libarchive", "pkgconfig::libnl-3.0", "pkgconfig::libnl-route-3.0",
+                 "pkgconfig::libseccomp", {public = true})
+    add_syslinks("pthread")
+target_end()
+
+-- src/project: compose files → Project, with schema/compose.schema.json
+-- embedded as hako::compose_schema_json (what scripts/embed.cmake does).
+hako_library("hako_project")
+    add_deps("hako_engine")
+    add_files(path.join(root, "src/project/*.cpp"))
+    add_packages("pkgconfig::yaml-cpp", "valijson", "pkgconfig::nlohmann_json", "pkgconfig::spdlog",
+                 "pkgconfig::libcrypto", {public = true})
+    -- Generated at configure time, before the target's files are batched.
+    on_config(function (target)
+        local input = path.join(target:scriptdir(), "..", "schema/compose.schema.json")
+        local output = path.join(target:autogendir(), "compose_schema.cpp")
+        local content = io.readfile(input)
+        local chunks = {}
+        for pos = 1, #content, 8000 do
+            table.insert(chunks, "R\"hako_embed(" .. content:sub(pos, pos + 7999) .. ")hako_embed\"\n")
+        end
+        io.writefile(output, "// Generated from " .. input .. "; do not edit.\n#include <string_view>\n" ..
+                     "namespace hako {\nextern const std::string_view compose_schema_json;\n" ..
+                     "const std::string_view compose_schema_json =\n" .. table.concat(chunks) .. ";\n}\n")
+        target:add("files", output)
+    end)
+target_end()
+
+-- src/graph: services, networks and volumes as a Boost.Graph
+hako_library("hako_graph")
+    add_deps("hako_project")
+    add_files(path.join(root, "src/graph/*.cpp"))
+    add_packages("boost", {public = true})
+target_end()
+
+-- src/cli: verbs and output
+hako_library("hako_cli")
+    add_deps("hako_graph", "hako_project", "hako_engine")
+    add_files(path.join(root, "src/cli/*.cpp"))
+    remove_files(path.join(root, "src/cli/main.cpp"))
+    add_packages("pkgconfig::CLI11", "pkgconfig::spdlog", {public = true})
+    add_defines("HAKO_VERSION=\"0.1.0\"")
+target_end()
+
+target("hako")
+    set_kind("binary")
+    add_deps("hako_cli")
+    add_files(path.join(root, "src/cli/main.cpp"))
+    add_cxxflags(table.unpack(warnings))
+target_end()
+
+-- Unit tests: one Catch2 v2 binary per module, tests/unit/<module> mirrors src/.
+for _, module in ipairs({"engine", "project", "graph", "cli"}) do
+    local deps = {engine = "hako_engine", project = "hako_project", graph = "hako_graph", cli = "hako_cli"}
+    target("hako_" .. module .. "_tests")
+        set_kind("binary")
+        set_default(false)
+        add_deps(deps[module])
+        add_files(path.join(root, "tests/unit/common/main.cpp"), path.join(root, "tests/unit", module, "**.cpp"))
+        add_packages("pkgconfig::catch2")
+        add_cxxflags(table.unpack(warnings))
+        add_defines("HAKO_TEST_DATA=\"" .. path.join(root, "tests/data") .. "\"",
+                    "HAKO_SOURCE_DIR=\"" .. root .. "\"")
+        add_tests("default")
+    target_end()
+end
