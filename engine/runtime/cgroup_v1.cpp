@@ -1,0 +1,87 @@
+// This file implements container limits on cgroup v1 hierarchies (one folder per
+// controller) and OOM-kill detection through memory.oom_control.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "engine/runtime/cgroup.h"
+#include "engine/sys/file.h"
+
+namespace hako::runtime::cgroup_v1 {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool has(const CgroupMount& m, const char* controller) {
+    return std::find(m.controllers.begin(), m.controllers.end(), controller) != m.controllers.end();
+}
+
+std::string trimmed(std::string text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    return text;
+}
+
+// mkdir -p; in the cpuset hierarchy a new folder starts with no cpus and mems,
+// and a process cannot join it until they are copied from the parent.
+Result<void> make_folders(const fs::path& mountpoint, const std::string& path, bool cpuset) {
+    fs::path current = mountpoint;
+    for (const auto& part : fs::path(path).relative_path()) {
+        fs::path parent = current;
+        current /= part;
+        if (::mkdir(current.c_str(), 0755) != 0 && errno != EEXIST)
+            return Error::from_syscall("mkdir", errno, current.string());
+        if (!cpuset) continue;
+        for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+            auto value = trimmed(TRY(sys::read_file(current / file, 4096)));
+            if (!value.empty()) continue;
+            auto inherited = trimmed(TRY(sys::read_file(parent / file, 4096)));
+            TRY(write_cgroup_file(current / file, inherited));
+        }
+    }
+    return ok();
+}
+
+}  // namespace
+
+Result<void> apply(const std::vector<CgroupMount>& mounts, const std::string& path, const Resources& r) {
+    for (const auto& m : mounts) {
+        if (m.v2) continue;
+        fs::path dir = m.mountpoint / fs::path(path).relative_path();
+        TRY(make_folders(m.mountpoint, path, has(m, "cpuset")));
+        if (has(m, "memory")) {
+            if (r.memory_limit && *r.memory_limit > 0)
+                TRY(write_cgroup_file(dir / "memory.limit_in_bytes", std::to_string(*r.memory_limit)));
+            if (r.memory_swap && *r.memory_swap != 0 && fs::exists(dir / "memory.memsw.limit_in_bytes"))
+                TRY(write_cgroup_file(dir / "memory.memsw.limit_in_bytes", std::to_string(*r.memory_swap)));
+            if (r.memory_reservation && *r.memory_reservation > 0)
+                TRY(write_cgroup_file(dir / "memory.soft_limit_in_bytes", std::to_string(*r.memory_reservation)));
+        }
+        if (has(m, "cpu")) {
+            if (r.cpu_period) TRY(write_cgroup_file(dir / "cpu.cfs_period_us", std::to_string(*r.cpu_period)));
+            if (r.cpu_quota) TRY(write_cgroup_file(dir / "cpu.cfs_quota_us", std::to_string(*r.cpu_quota)));
+            if (r.cpu_shares && *r.cpu_shares > 0)
+                TRY(write_cgroup_file(dir / "cpu.shares", std::to_string(*r.cpu_shares)));
+        }
+        if (has(m, "cpuset") && r.cpuset_cpus && !r.cpuset_cpus->empty())
+            TRY(write_cgroup_file(dir / "cpuset.cpus", *r.cpuset_cpus));
+        if (has(m, "pids") && r.pids_limit)
+            TRY(write_cgroup_file(dir / "pids.max", *r.pids_limit > 0 ? std::to_string(*r.pids_limit) : "max"));
+        if (has(m, "devices"))
+            for (const auto& [file, line] : v1_device_writes(r.devices)) TRY(write_cgroup_file(dir / file, line));
+    }
+    return ok();
+}
+
+Result<bool> oom_killed(const fs::path& memory_dir) {
+    if (memory_dir.empty()) return false;
+    auto text = TRY(sys::read_file(memory_dir / "memory.oom_control", 4096));
+    std::istringstream in(text);
+    std::string key;
+    long long value = 0;
+    while (in >> key >> value)
+        if (key == "oom_kill") return value > 0;
+    return false;
+}
+
+}  // namespace hako::runtime::cgroup_v1

@@ -1,0 +1,385 @@
+// This file implements the container lifecycle of hako's built-in runtime: the
+// init is cloned into its namespaces, set up in the child without exec'ing hako
+// again, and parked on an exec fifo until start().
+#include "engine/runtime/linux_container.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+
+#include "engine/runtime/namespaces.h"
+#include "engine/runtime/path_in_root.h"
+#include "engine/runtime/process_setup.h"
+#include "engine/runtime/rootfs.h"
+
+namespace hako::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Child → parent messages on the sync socket: "OK" or "ERR:<message>".
+void send_message(int fd, const std::string& message) {
+    ssize_t n = ::send(fd, message.data(), message.size(), MSG_NOSIGNAL);
+    (void)n;
+}
+
+[[noreturn]] void fail_child(int sync_fd, const Error& error) {
+    send_message(sync_fd, "ERR:" + error.message);
+    _exit(1);
+}
+
+// Reads one message; EOF means the child exec'd (for exec) or died (for create).
+Result<std::string> receive_message(int fd) {
+    char buffer[8192];
+    for (;;) {
+        ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+        if (n >= 0) return std::string(buffer, static_cast<size_t>(n));
+        if (errno != EINTR) return Error::from_syscall("recv", errno, "sync socket");
+    }
+}
+
+Result<std::pair<sys::UniqueFd, sys::UniqueFd>> socket_pair() {
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
+        return Error::from_syscall("socketpair", errno);
+    return std::pair{sys::UniqueFd(fds[0]), sys::UniqueFd(fds[1])};
+}
+
+struct Pty {
+    sys::UniqueFd master, slave;
+};
+
+Result<Pty> open_pty() {
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) return Error::from_syscall("posix_openpt", errno);
+    Pty pty{sys::UniqueFd(master), {}};
+    if (grantpt(master) != 0 || unlockpt(master) != 0) return Error::from_syscall("unlockpt", errno);
+    char name[128];
+    if (ptsname_r(master, name, sizeof name) != 0) return Error::from_syscall("ptsname", errno);
+    int slave = ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave < 0) return Error::from_syscall("open", errno, name);
+    pty.slave.reset(slave);
+    return pty;
+}
+
+Result<void> attach_stdio(int terminal_fd, const Stdio& stdio) {
+    if (setsid() < 0) return Error::from_syscall("setsid", errno);
+    if (terminal_fd >= 0) {
+        if (ioctl(terminal_fd, TIOCSCTTY, 0) != 0) return Error::from_syscall("ioctl(TIOCSCTTY)", errno);
+        for (int target : {0, 1, 2})
+            if (dup2(terminal_fd, target) < 0) return Error::from_syscall("dup2", errno);
+        return ok();
+    }
+    // dup every source first: a source may sit on a target number.
+    int sources[3] = {fcntl(stdio.in, F_DUPFD_CLOEXEC, 3), fcntl(stdio.out, F_DUPFD_CLOEXEC, 3),
+                      fcntl(stdio.err, F_DUPFD_CLOEXEC, 3)};
+    for (int target = 0; target < 3; ++target) {
+        if (sources[target] < 0) return Error::from_syscall("fcntl(F_DUPFD)", errno, "stdio");
+        if (dup2(sources[target], target) < 0) return Error::from_syscall("dup2", errno);
+        ::close(sources[target]);
+    }
+    return ok();
+}
+
+struct InitArguments {
+    const Spec* spec;
+    fs::path rootfs;
+    NamespacePlan plan;
+    int sync_fd;
+    int fifo_fd;      // O_PATH on STATE/ID/exec.fifo
+    int terminal_fd;  // pty slave or -1
+    Stdio stdio;
+};
+
+// The container's init, in its new namespaces; it never returns.
+[[noreturn]] void run_init(const InitArguments& a) {
+    auto step = [&](Result<void> result, const char* what) {
+        if (!result.ok()) fail_child(a.sync_fd, std::move(result).error().context(what));
+    };
+    // No process inside may open this one's /proc/PID/exe (the hako binary) before execve.
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    char go = 0;
+    if (::read(a.sync_fd, &go, 1) != 1) _exit(1);  // the parent put us in the cgroup (or died)
+    if (a.plan.new_cgroup && unshare(CLONE_NEWCGROUP) != 0)
+        fail_child(a.sync_fd, Error::from_syscall("unshare", errno, "cgroup namespace"));
+    step(join_namespaces(a.plan.joins), "joining namespaces");
+    step(attach_stdio(a.terminal_fd, a.stdio), "stdio");
+    const Spec& spec = *a.spec;
+    if (!spec.hostname.empty() && sethostname(spec.hostname.data(), spec.hostname.size()) != 0)
+        fail_child(a.sync_fd, Error::from_syscall("sethostname", errno, spec.hostname));
+    umask(0);
+    step(prepare_rootfs(spec, a.rootfs, a.terminal_fd), "preparing rootfs");
+    step(pivot_to(a.rootfs), "pivot_root");
+    step(finalize_rootfs(spec), "finishing rootfs");
+    if (chdir(spec.process.cwd.c_str()) != 0)
+        fail_child(a.sync_fd, Error::from_syscall("chdir", errno, spec.process.cwd));
+    step(apply_rlimits(spec.process.rlimits), "rlimits");
+    step(apply_process_identity(spec.process, spec.linux_spec.seccomp), "process identity");
+    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);  // the creator may exit now (runc-like create)
+    send_message(a.sync_fd, "OK");
+    // Parked until start() opens the fifo for reading.
+    std::string fifo = fd_path(a.fifo_fd);
+    int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) _exit(1);
+    if (::write(fd, "0", 1) != 1) _exit(1);
+    ::close(fd);
+    exec_process(spec.process);
+}
+
+std::string now_rfc3339() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    tm utc{};
+    gmtime_r(&ts.tv_sec, &utc);
+    char buffer[64];
+    strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
+    char fraction[16];
+    snprintf(fraction, sizeof fraction, ".%09ldZ", ts.tv_nsec);
+    return std::string(buffer) + fraction;
+}
+
+bool valid_id(const std::string& id) {
+    if (id.empty() || id == "." || id == ".." || id.size() > 1024) return false;
+    for (char c : id)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) return false;
+    return true;
+}
+
+void reap(pid_t pid) {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+}
+
+}  // namespace
+
+int exit_status_of(int wait_status) {
+    if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+    if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+    return 255;
+}
+
+Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateOptions& options) {
+    if (!valid_id(options.id)) return Error::usage("invalid container id \"" + options.id + "\"");
+    auto plan = TRY(plan_namespaces(spec));
+    std::error_code ec;
+    fs::path bundle_dir = fs::absolute(bundle, ec);
+    fs::path rootfs = fs::path(spec.root.path).is_absolute() ? fs::path(spec.root.path) : bundle_dir / spec.root.path;
+    rootfs = fs::canonical(rootfs, ec);
+    if (ec) return Error::from_syscall("rootfs", ec.value(), spec.root.path);
+
+    Container c;
+    c.spec = spec;
+    c.dir = options.state_root / options.id;
+    fs::create_directories(options.state_root, ec);
+    if (::mkdir(c.dir.c_str(), 0700) != 0) {
+        if (errno == EEXIST) return Error("container " + options.id + " already exists");
+        return Error::from_syscall("mkdir", errno, c.dir.string());
+    }
+    bool created_cgroup = false;
+    auto cleanup = [&](Error error) -> Error {
+        if (created_cgroup) (void)c.cgroup.destroy();
+        fs::remove_all(c.dir, ec);
+        return error;
+    };
+
+    std::string cgroup_path = options.cgroup_path;
+    if (cgroup_path.empty()) cgroup_path = spec.linux_spec.cgroups_path;
+    if (cgroup_path.empty()) cgroup_path = "/hako/" + options.id;
+    auto cgroup = Cgroup::create(cgroup_path, spec.linux_spec.resources);
+    if (!cgroup.ok()) return cleanup(std::move(cgroup).error());
+    c.cgroup = std::move(cgroup).value();
+    created_cgroup = true;
+
+    fs::path fifo = c.dir / "exec.fifo";
+    // 0622 whatever the umask: an init that switched to another user still opens it.
+    if (mkfifo(fifo.c_str(), 0622) != 0 || ::chmod(fifo.c_str(), 0622) != 0)
+        return cleanup(Error::from_syscall("mkfifo", errno, fifo.string()));
+    int fifo_fd = ::open(fifo.c_str(), O_PATH | O_CLOEXEC);
+    if (fifo_fd < 0) return cleanup(Error::from_syscall("open", errno, fifo.string()));
+    sys::UniqueFd fifo_owner(fifo_fd);
+    Pty pty;
+    if (spec.process.terminal) {
+        auto opened = open_pty();
+        if (!opened.ok()) return cleanup(std::move(opened).error());
+        pty = std::move(opened).value();
+    }
+    auto sockets = socket_pair();
+    if (!sockets.ok()) return cleanup(std::move(sockets).error());
+    auto [parent_end, child_end] = std::move(sockets).value();
+
+    InitArguments arguments{&spec, rootfs, plan, child_end.get(), fifo_fd, pty.slave.valid() ? pty.slave.get() : -1,
+                            options.stdio};
+    pid_t pid = static_cast<pid_t>(syscall(SYS_clone, plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+    if (pid < 0) return cleanup(Error::from_syscall("clone", errno, options.id));
+    if (pid == 0) {
+        parent_end.reset();
+        run_init(arguments);
+    }
+    child_end.reset();
+    pty.slave.reset();
+
+    auto fail = [&](Error error) -> Error {
+        ::kill(pid, SIGKILL);
+        reap(pid);
+        return cleanup(std::move(error));
+    };
+    if (auto joined = c.cgroup.add_process(pid); !joined.ok()) return fail(std::move(joined).error());
+    if (::write(parent_end.get(), "G", 1) != 1) return fail(Error::from_syscall("write", errno, "sync socket"));
+    auto reply = receive_message(parent_end.get());
+    if (!reply.ok()) return fail(std::move(reply).error());
+    if (*reply != "OK") {
+        if (reply->starts_with("ERR:")) return fail(Error("container init: " + reply->substr(4)));
+        return fail(Error("container init exited during setup"));
+    }
+
+    c.state.id = options.id;
+    c.state.pid = pid;
+    c.state.pid_start_time = process_start_time(pid);
+    c.state.bundle = bundle_dir;
+    c.state.cgroup_path = cgroup_path;
+    c.state.created = now_rfc3339();
+    c.state.annotations = spec.annotations;
+    if (auto written = write_state(c.dir, c.state); !written.ok()) return fail(std::move(written).error());
+    c.pty_master = std::move(pty.master);
+    return c;
+}
+
+Result<void> start(Container& c) {
+    using namespace std::chrono;
+    fs::path fifo = c.dir / "exec.fifo";
+    int fd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return Error("container " + c.state.id + " is not in the created state");
+        return Error::from_syscall("open", errno, fifo.string());
+    }
+    sys::UniqueFd reader(fd);
+    auto deadline = steady_clock::now() + seconds(30);
+    for (;;) {
+        pollfd p{fd, POLLIN, 0};
+        int ready = ::poll(&p, 1, 20);
+        if (ready < 0 && errno != EINTR) return Error::from_syscall("poll", errno, fifo.string());
+        if (ready > 0 && (p.revents & POLLIN)) {
+            char byte;
+            if (::read(fd, &byte, 1) == 1) break;
+        }
+        if (!init_alive(c.state)) return Error("container " + c.state.id + ": init exited before start");
+        if (steady_clock::now() > deadline) return Error("container " + c.state.id + ": init did not answer start");
+    }
+    ::unlink(fifo.c_str());
+    return ok();
+}
+
+Result<void> kill(const Container& c, int signal) {
+    if (!init_alive(c.state)) return Error("container " + c.state.id + " is not running");
+    if (::kill(c.state.pid, signal) != 0) return Error::from_syscall("kill", errno, std::to_string(c.state.pid));
+    return ok();
+}
+
+Status status(const Container& c) { return observe_status(c.state, c.dir); }
+
+Result<bool> oom_killed(const Container& c) { return c.cgroup.oom_killed(); }
+
+Result<void> destroy(Container& c) {
+    if (init_alive(c.state)) {
+        ::kill(c.state.pid, SIGKILL);
+        int wait_status = 0;
+        // Reap it when it is our child; a zombie keeps a v2 cgroup busy.
+        while (waitpid(c.state.pid, &wait_status, 0) < 0 && errno == EINTR) {
+        }
+    } else {
+        int wait_status = 0;
+        waitpid(c.state.pid, &wait_status, WNOHANG);
+    }
+    TRY(c.cgroup.destroy());
+    std::error_code ec;
+    fs::remove_all(c.dir, ec);
+    if (ec) return Error::from_syscall("remove", ec.value(), c.dir.string());
+    return ok();
+}
+
+Result<Container> load(const fs::path& state_root, const std::string& id) {
+    if (!valid_id(id)) return Error::usage("invalid container id \"" + id + "\"");
+    Container c;
+    c.dir = state_root / id;
+    auto state = read_state(c.dir);
+    if (!state.ok()) {
+        if (state.error().errno_value == ENOENT) return Error("container " + id + " does not exist");
+        return std::move(state).error();
+    }
+    c.state = std::move(state).value();
+    c.spec = TRY(load_bundle_spec(c.state.bundle));
+    c.cgroup = TRY(Cgroup::open(c.state.cgroup_path));
+    return c;
+}
+
+Result<ExecResult> exec(const Container& c, const Process& process, const Stdio& stdio) {
+    if (process.args.empty()) return Error::usage("exec: no command given");
+    if (!init_alive(c.state)) return Error("container " + c.state.id + " is not running");
+    auto namespaces = TRY(open_namespaces_of(c.state.pid));
+    auto [parent_end, child_end] = TRY(socket_pair());
+    Pty pty;
+    if (process.terminal) pty = TRY(open_pty());
+
+    pid_t helper = fork();
+    if (helper < 0) return Error::from_syscall("fork", errno);
+    if (helper == 0) {
+        parent_end.reset();
+        int sync_fd = child_end.get();
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        if (auto joined = c.cgroup.add_process(0); !joined.ok()) fail_child(sync_fd, joined.error());
+        if (auto entered = enter_namespaces(namespaces); !entered.ok()) fail_child(sync_fd, entered.error());
+        // setns into a pid namespace applies to children: the process itself is
+        // cloned as a sibling (CLONE_PARENT), so the caller stays its parent.
+        pid_t pid = static_cast<pid_t>(syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+        if (pid < 0) fail_child(sync_fd, Error::from_syscall("clone", errno));
+        if (pid > 0) {
+            send_message(sync_fd, "PID:" + std::to_string(pid));
+            _exit(0);
+        }
+        auto step = [&](Result<void> result, const char* what) {
+            if (!result.ok()) fail_child(sync_fd, std::move(result).error().context(what));
+        };
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        step(attach_stdio(pty.slave.valid() ? pty.slave.get() : -1, stdio), "stdio");
+        if (chdir(process.cwd.c_str()) != 0) fail_child(sync_fd, Error::from_syscall("chdir", errno, process.cwd));
+        step(apply_rlimits(process.rlimits), "rlimits");
+        step(apply_process_identity(process, c.spec.linux_spec.seccomp), "process identity");
+        exec_process(process);  // the sync socket closes on exec: EOF means success
+    }
+    child_end.reset();
+    pty.slave.reset();
+    int helper_status = 0;
+    while (waitpid(helper, &helper_status, 0) < 0 && errno == EINTR) {
+    }
+    auto first = TRY(receive_message(parent_end.get()));
+    if (!first.starts_with("PID:")) {
+        if (first.starts_with("ERR:")) return Error("exec: " + first.substr(4));
+        return Error("exec: setup process died");
+    }
+    ExecResult result;
+    result.pid = static_cast<pid_t>(std::stol(first.substr(4)));
+    auto second = TRY(receive_message(parent_end.get()));
+    if (!second.empty()) {
+        reap(result.pid);
+        if (second.starts_with("ERR:")) return Error("exec: " + second.substr(4));
+        return Error("exec: " + second);
+    }
+    result.pty_master = std::move(pty.master);
+    return result;
+}
+
+}  // namespace hako::runtime

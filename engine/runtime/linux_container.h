@@ -1,0 +1,69 @@
+// This file declares hako's built-in Linux OCI runtime: create a container from a
+// bundle (its init waits, fully set up, for start), start, kill, exec, destroy.
+// The caller of create() is the init's parent: it reaps it and reads its exit.
+// create() and exec() fork with a raw clone: call them from a single-threaded process.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+
+#include "engine/runtime/cgroup.h"
+#include "engine/runtime/spec.h"
+#include "engine/runtime/state.h"
+#include "engine/sys/fd.h"
+#include "engine/sys/error.h"
+
+namespace hako::runtime {
+
+struct Stdio {
+    int in = 0;
+    int out = 1;
+    int err = 2;
+};
+
+struct CreateOptions {
+    std::string id;
+    std::filesystem::path state_root;  // STATE_ROOT/ID holds state.json and exec.fifo
+    Stdio stdio;                       // ignored when the process asks for a terminal
+    std::string cgroup_path;           // default: the spec's cgroupsPath, else "/hako/ID"
+};
+
+struct Container {
+    State state;
+    std::filesystem::path dir;  // STATE_ROOT/ID
+    Spec spec;
+    Cgroup cgroup;
+    sys::UniqueFd pty_master;  // the terminal's master side when spec.process.terminal
+
+    pid_t pid() const { return state.pid; }
+};
+
+// Sets the container up and leaves its init waiting for start(): cgroup with its
+// limits, namespaces, rootfs, devices, pivot_root, masked paths, hostname,
+// sysctls, rlimits, user, capabilities, seccomp.
+Result<Container> create(const Spec& spec, const std::filesystem::path& bundle, const CreateOptions& options);
+// Lets the init execve the process args.
+Result<void> start(Container& container);
+Result<void> kill(const Container& container, int signal);
+Status status(const Container& container);
+// Whether the kernel OOM-killed a process of the container (call after the init exits, before destroy).
+Result<bool> oom_killed(const Container& container);
+// Kills what is left, removes the cgroup and the state folder.
+Result<void> destroy(Container& container);
+// Reopens a container from STATE_ROOT/ID (another hako process created it).
+Result<Container> load(const std::filesystem::path& state_root, const std::string& id);
+
+struct ExecResult {
+    pid_t pid = 0;         // a child of the caller
+    sys::UniqueFd pty_master;   // when process.terminal
+};
+// Runs `process` inside the running container: setns into its namespaces, its
+// cgroup, then the same user, capability and seccomp handling as its init.
+Result<ExecResult> exec(const Container& container, const Process& process, const Stdio& stdio);
+
+// A wait status as a shell exit status: the exit code, or 128 + the signal.
+int exit_status_of(int wait_status);
+
+}  // namespace hako::runtime

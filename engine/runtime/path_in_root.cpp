@@ -1,0 +1,103 @@
+// This file implements confined path resolution for the runtime with openat2
+// RESOLVE_IN_ROOT: creating mount points and reading files inside a rootfs.
+#include "engine/runtime/path_in_root.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <vector>
+
+namespace hako::runtime {
+namespace {
+
+std::vector<std::string> components(const std::string& path) {
+    std::vector<std::string> parts;
+    std::string current;
+    for (char c : path) {
+        if (c == '/') {
+            if (!current.empty() && current != ".") parts.push_back(current);
+            current.clear();
+        } else {
+            current += c;
+        }
+    }
+    if (!current.empty() && current != ".") parts.push_back(current);
+    return parts;
+}
+
+std::string relative(const std::string& path) {
+    std::string out;
+    for (const auto& part : components(path)) out += (out.empty() ? "" : "/") + part;
+    return out.empty() ? "." : out;
+}
+
+}  // namespace
+
+Result<sys::UniqueFd> open_in_root(int root_fd, const std::string& path, int flags) {
+    open_how how{};
+    how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    std::string rel = relative(path);
+    int fd;
+    do {
+        fd = static_cast<int>(syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
+    } while (fd < 0 && errno == EAGAIN);
+    if (fd < 0) return Error::from_syscall("openat2", errno, path);
+    return sys::UniqueFd(fd);
+}
+
+Result<sys::UniqueFd> ensure_in_root(int root_fd, const std::string& path, NodeKind kind) {
+    auto parts = components(path);
+    std::string prefix;
+    for (size_t i = 0; i < parts.size(); ++i) {
+        std::string next = prefix.empty() ? parts[i] : prefix + "/" + parts[i];
+        bool last = i + 1 == parts.size();
+        auto existing = open_in_root(root_fd, next, O_PATH);
+        if (existing.ok()) {
+            prefix = next;
+            continue;
+        }
+        if (existing.error().errno_value != ENOENT) return std::move(existing).error();
+        auto parent = TRY(open_in_root(root_fd, prefix.empty() ? "." : prefix, O_PATH | O_DIRECTORY));
+        if (!last || kind == NodeKind::Directory) {
+            if (mkdirat(parent.get(), parts[i].c_str(), 0755) != 0 && errno != EEXIST)
+                return Error::from_syscall("mkdir", errno, path);
+        } else {
+            int fd = openat(parent.get(), parts[i].c_str(), O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+            if (fd < 0 && errno != EEXIST) return Error::from_syscall("create", errno, path);
+            if (fd >= 0) ::close(fd);
+        }
+        prefix = next;
+    }
+    return open_in_root(root_fd, prefix.empty() ? "." : prefix, O_PATH);
+}
+
+std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+Result<std::string> read_file_in_root(const std::filesystem::path& root, const std::string& path) {
+    int root_fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root_fd < 0) return Error::from_syscall("open", errno, root.string());
+    sys::UniqueFd root_owner(root_fd);
+    auto fd = TRY(open_in_root(root_fd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK));
+    struct stat st {};
+    if (fstat(fd.get(), &st) != 0) return Error::from_syscall("fstat", errno, path);
+    if (!S_ISREG(st.st_mode)) return Error(path + ": not a regular file");
+    std::string content;
+    char buffer[8192];
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return Error::from_syscall("read", errno, path);
+        }
+        if (n == 0) break;
+        content.append(buffer, static_cast<size_t>(n));
+        if (content.size() > (4u << 20)) return Error(path + ": file too large");
+    }
+    return content;
+}
+
+}  // namespace hako::runtime

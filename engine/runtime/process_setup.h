@@ -1,0 +1,38 @@
+// This file declares the last steps every container process takes before
+// execve, shared by a container's init and by exec: rlimits, user and groups,
+// capabilities, no_new_privileges, seccomp, umask, closing fds, PATH lookup.
+#pragma once
+
+#include <optional>
+#include <variant>
+#include <string>
+#include <vector>
+
+#include "engine/runtime/spec.h"
+#include "engine/sys/error.h"
+
+namespace hako::runtime {
+
+// "RLIMIT_NOFILE" → RLIMIT_NOFILE; nullopt when unknown.
+std::optional<int> rlimit_resource(const std::string& name);
+Result<void> apply_rlimits(const std::vector<Rlimit>& rlimits);
+
+// Switches to process.user and its capabilities, sets no_new_privileges and loads
+// `seccomp` (before the capability drop when no_new_privileges is off: without
+// it, loading a filter needs CAP_SYS_ADMIN), then the umask.
+Result<void> apply_process_identity(const Process& process, const std::optional<Seccomp>& seccomp);
+
+// Where the exit status of a failed exec comes from, as docker reports it.
+struct ExecLookupError {
+    int exit_status;      // 127 not found, 126 not executable
+    std::string message;  // exec: "foo": executable file not found in $PATH
+};
+// Finds args[0] on the PATH of `env` (or the default PATH) in the current root.
+std::variant<std::string, ExecLookupError> find_executable(const std::string& command,
+                                                           const std::vector<std::string>& env);
+
+// Marks every fd above 2 close-on-exec, looks the command up and execve()s it;
+// on failure prints docker's message on stderr and exits 127 or 126.
+[[noreturn]] void exec_process(const Process& process);
+
+}  // namespace hako::runtime

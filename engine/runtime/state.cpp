@@ -1,0 +1,104 @@
+// This file implements the runtime's state record and status observation.
+#include "engine/runtime/state.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "engine/sys/file.h"
+
+namespace hako::runtime {
+namespace {
+
+// Field 22 of /proc/PID/stat (and the state letter of field 3), after the
+// parenthesised command name, which may itself hold spaces and parentheses.
+bool read_stat(pid_t pid, char& state_letter, uint64_t& start_time) {
+    auto text = sys::read_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+    if (!text.ok()) return false;
+    auto close = text->rfind(')');
+    if (close == std::string::npos) return false;
+    std::istringstream in(text->substr(close + 2));
+    std::string field;
+    in >> state_letter;
+    for (int i = 4; i <= 22; ++i) {
+        if (!(in >> field)) return false;
+    }
+    start_time = std::stoull(field);
+    return true;
+}
+
+}  // namespace
+
+const char* status_name(Status status) {
+    switch (status) {
+        case Status::Created: return "created";
+        case Status::Running: return "running";
+        case Status::Stopped: return "stopped";
+    }
+    return "unknown";
+}
+
+uint64_t process_start_time(pid_t pid) {
+    char letter = 0;
+    uint64_t start = 0;
+    return read_stat(pid, letter, start) ? start : 0;
+}
+
+bool init_alive(const State& state) {
+    if (state.pid <= 0) return false;
+    char letter = 0;
+    uint64_t start = 0;
+    if (!read_stat(state.pid, letter, start)) return false;
+    return start == state.pid_start_time && letter != 'Z' && letter != 'X';
+}
+
+Status observe_status(const State& state, const std::filesystem::path& container_dir) {
+    if (!init_alive(state)) return Status::Stopped;
+    std::error_code ec;
+    if (std::filesystem::exists(container_dir / "exec.fifo", ec)) return Status::Created;
+    return Status::Running;
+}
+
+Result<void> write_state(const std::filesystem::path& container_dir, const State& s) {
+    nlohmann::json j = {{"id", s.id},
+                        {"pid", s.pid},
+                        {"pidStartTime", s.pid_start_time},
+                        {"bundle", s.bundle.string()},
+                        {"cgroupPath", s.cgroup_path},
+                        {"created", s.created},
+                        {"annotations", s.annotations}};
+    return sys::write_file_atomic(container_dir / "state.json", j.dump(2) + "\n", 0600);
+}
+
+Result<State> read_state(const std::filesystem::path& container_dir) {
+    auto text = TRY(sys::read_file(container_dir / "state.json", 1 << 20));
+    try {
+        auto j = nlohmann::json::parse(text);
+        State s;
+        s.id = j.at("id").get<std::string>();
+        s.pid = j.at("pid").get<pid_t>();
+        s.pid_start_time = j.at("pidStartTime").get<uint64_t>();
+        s.bundle = j.at("bundle").get<std::string>();
+        s.cgroup_path = j.at("cgroupPath").get<std::string>();
+        s.created = j.value("created", "");
+        s.annotations = j.value("annotations", std::map<std::string, std::string>{});
+        return s;
+    } catch (const nlohmann::json::exception& e) {
+        return Error((container_dir / "state.json").string() + ": " + e.what());
+    }
+}
+
+std::string oci_state_json(const State& s, Status status) {
+    nlohmann::json j = {{"ociVersion", "1.0.2"},
+                        {"id", s.id},
+                        {"status", status_name(status)},
+                        {"pid", status == Status::Stopped ? 0 : s.pid},
+                        {"bundle", s.bundle.string()},
+                        {"created", s.created},
+                        {"annotations", s.annotations}};
+    return j.dump(2) + "\n";
+}
+
+}  // namespace hako::runtime

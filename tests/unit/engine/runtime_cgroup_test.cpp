@@ -1,0 +1,66 @@
+// Tests engine/runtime/cgroup.cpp: hierarchy discovery and limit computations.
+#include <catch2/catch.hpp>
+
+#include "engine/runtime/cgroup.h"
+
+using namespace hako::runtime;
+
+namespace {
+// The hybrid layout of these machines: v1 controllers and a v2 `unified` mount.
+const char* kHybrid =
+    "25 1 0:22 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+    "26 25 0:23 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
+    "27 25 0:24 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+    "28 25 0:25 / /sys/fs/cgroup/pids rw,relatime shared:9 - cgroup cgroup rw,pids\n"
+    "29 25 0:26 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd\n"
+    "30 25 0:27 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n"
+    "31 27 0:24 / /mnt/again rw,relatime - cgroup cgroup rw,memory\n";
+const char* kV2 = "30 1 0:27 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n";
+}  // namespace
+
+TEST_CASE("cgroup: mountinfo gives each hierarchy once with its controllers") {
+    auto mounts = parse_cgroup_mounts(kHybrid);
+    REQUIRE(mounts.size() == 5);
+    CHECK(mounts[0].mountpoint == "/sys/fs/cgroup/cpu");
+    CHECK(mounts[0].controllers == std::vector<std::string>{"cpu"});
+    CHECK(mounts[3].controllers == std::vector<std::string>{"name=systemd"});
+    CHECK(mounts[4].v2);
+    CHECK(layout_of(mounts) == CgroupLayout::Hybrid);
+    CHECK(layout_of(parse_cgroup_mounts(kV2)) == CgroupLayout::V2);
+    mounts.pop_back();
+    CHECK(layout_of(mounts) == CgroupLayout::V1);
+}
+
+TEST_CASE("cgroup: cpus become a CFS quota and cpu.max text") {
+    CHECK(cpu_quota_for(1.5) == 150000);
+    CHECK(cpu_quota_for(0.01) == 1000);
+    CHECK(v2_cpu_max(150000, 100000) == "150000 100000");
+    CHECK(v2_cpu_max(std::nullopt, std::nullopt) == "max 100000");
+    CHECK(v2_cpu_max(-1, 50000) == "max 50000");
+}
+
+TEST_CASE("cgroup: OCI memory+swap becomes v2 memory.swap.max") {
+    CHECK(v2_swap_max(64 << 20, 128 << 20) == std::to_string(64 << 20));
+    CHECK(v2_swap_max(64 << 20, -1) == "max");
+    CHECK(v2_swap_max(64 << 20, 64 << 20) == "0");
+    CHECK_FALSE(v2_swap_max(64 << 20, std::nullopt).has_value());
+}
+
+TEST_CASE("cgroup: shares map to cpu.weight as runc maps them") {
+    CHECK(v2_cpu_weight(2) == 1);
+    CHECK(v2_cpu_weight(1024) == 39);
+    CHECK(v2_cpu_weight(262144) == 10000);
+}
+
+TEST_CASE("cgroup: device rules become devices.deny/allow lines") {
+    std::vector<DeviceRule> rules = {{false, "a", std::nullopt, std::nullopt, "rwm"},
+                                     {true, "c", 1, 3, "rwm"},
+                                     {true, "c", 136, std::nullopt, "rwm"},
+                                     {true, "b", std::nullopt, std::nullopt, "m"}};
+    auto writes = v1_device_writes(rules);
+    REQUIRE(writes.size() == 4);
+    CHECK(writes[0] == std::pair<std::string, std::string>{"devices.deny", "a"});
+    CHECK(writes[1] == std::pair<std::string, std::string>{"devices.allow", "c 1:3 rwm"});
+    CHECK(writes[2].second == "c 136:* rwm");
+    CHECK(writes[3].second == "b *:* m");
+}
