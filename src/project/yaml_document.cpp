@@ -77,6 +77,9 @@ public:
 
     void OnDocumentStart(const YAML::Mark&) override {
         documents.emplace_back();
+        // One node per 4 bytes is more than YAML can hold; reserving (address
+        // space only, pages are touched as used) avoids regrowing the vector.
+        if (documents.size() == 1) documents.back().nodes.reserve(text_.size() / 4 + 16);
         anchors_.clear();
         anchor_names_.clear();
         stack_.clear();
