@@ -143,7 +143,8 @@ Result<void> run_config(Context& ctx, const ConfigFlags& flags) {
     options.services = flags.services;
     // Listing variables must not fail on the ${VAR:?} it is asked to list.
     options.interpolate = !flags.no_interpolate && !flags.list_variables;
-    options.normalize = !flags.no_normalize;
+    // Normalising parses values (ports…) that only make sense once interpolated.
+    options.normalize = !flags.no_normalize && !flags.list_variables;
     options.resolve_paths = !flags.no_path_resolution;
     options.apply_profiles = !flags.list_profiles;
 
