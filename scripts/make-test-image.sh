@@ -26,11 +26,8 @@ mkdir -p "$rootfs"/{bin,sbin,usr/bin,usr/sbin,etc,root,tmp,proc,sys,dev,var}
 chmod 1777 "$rootfs/tmp"
 chmod 0700 "$rootfs/root"
 install -m 0755 "$busybox" "$rootfs/bin/busybox"
-while read -r applet; do
-  [[ -z $applet || $applet == bin/busybox ]] && continue
-  mkdir -p "$rootfs/$(dirname "$applet")"
-  ln -sf /bin/busybox "$rootfs/$applet"
-done < <("$busybox" --list-full)
+mapfile -t applets < <("$busybox" --list-full | grep -v '^bin/busybox$')
+(cd "$rootfs" && for applet in "${applets[@]}"; do ln -sf /bin/busybox "$applet"; done)
 cat > "$rootfs/etc/passwd" <<'PASSWD'
 root:x:0:0:root:/root:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/bin/false

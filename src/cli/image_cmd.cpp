@@ -88,6 +88,11 @@ std::string familiar_tag(const std::string& name_and_tag) {
     return image::familiar_name(name_and_tag.substr(0, colon)) + name_and_tag.substr(colon);
 }
 
+std::string with_newline(std::string text) {
+    if (!text.empty() && text.back() != '\n') text += '\n';
+    return text;
+}
+
 // Fails the verb: prints the error and stores its exit status.
 void fail(Context& ctx, Error error) { ctx.exit_status = report(Result<void>(std::move(error))); }
 
@@ -105,7 +110,8 @@ void add_import(CLI::App& noun, Context& ctx) {
     CLI::App* cmd = noun.add_subcommand("import", "Import a rootfs tarball (or - for stdin) as a one-layer image");
     cmd->add_option("file", f->source, "Tar archive: plain, gzip or zstd; - reads stdin")->required();
     cmd->add_option("reference", f->reference, "REPOSITORY[:TAG] for the new image");
-    cmd->add_option("-c,--change", f->changes, "Apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, …)");
+    cmd->add_option("-c,--change", f->changes, "Apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, …)")
+        ->allow_extra_args(false);
     cmd->add_option("-m,--message", f->message, "Set a commit message for the imported image");
     cmd->add_option("--platform", f->platform, "Set the platform (os/arch) of the image");
     cmd->add_flag("-q,--quiet", f->quiet, "Accepted for docker compatibility");
@@ -224,7 +230,7 @@ void add_ls(CLI::App& noun, Context& ctx) {
                 row.push_back(human_size(r.image->size));
                 table.push_back(std::move(row));
             }
-            out = format_table(table);
+            out = with_newline(format_table(table));
         }
         std::cout << out << std::flush;
         ctx.exit_status = 0;
@@ -441,7 +447,7 @@ void add_history(CLI::App& noun, Context& ctx) {
                                  f->human ? human_size(e.size) : std::to_string(e.size), e.history.comment});
             }
         }
-        if (!f->quiet && f->format != "json") out = format_table(table);
+        if (!f->quiet && f->format != "json") out = with_newline(format_table(table));
         std::cout << out << std::flush;
         ctx.exit_status = 0;
     });
