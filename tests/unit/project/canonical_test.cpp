@@ -152,6 +152,19 @@ TEST_CASE("canonical: the webstack project prints in long syntax") {
     CHECK_THAT(yaml, Catch::Contains("x-notes: |\n  Two lines\n  of notes.\n"));
 }
 
+TEST_CASE("canonical: normalising 500 services takes a few milliseconds", "[.bench]") {
+    const std::string dir = std::string(HAKO_TEST_DATA) + "/normalize/webstack";
+    Project project = make_project(read_text(dir + "/compose.yaml"), dir);
+    const Json api = project.model["services"]["api"];
+    for (int i = 0; i < 500; ++i) project.model["services"]["api-" + std::to_string(i)] = api;
+    Diagnostics diagnostics;
+    auto start = std::chrono::steady_clock::now();
+    REQUIRE(normalize(project, diagnostics).ok());
+    auto done = std::chrono::steady_clock::now();
+    using ms = std::chrono::duration<double, std::milli>;
+    WARN("normalize: " << ms(done - start).count() << " ms for 504 services");
+}
+
 TEST_CASE("canonical: printing 500 services takes a few milliseconds", "[.bench]") {
     Json model = normalized_data_project("webstack");
     const Json api = model["services"]["api"];
