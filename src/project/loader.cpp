@@ -1,6 +1,6 @@
 // This file implements project::load, the loader as a list of named steps:
-// locate the files and variables, load and check every file, merge them,
-// apply extends, name the project, apply profiles, check references, then
+// locate the files and variables, load and check every file (includes and
+// extends resolved per file), merge them, name the project, apply profiles, check references, then
 // normalise. Each step collects every error it finds; the load stops once.
 #include <memory>
 
@@ -20,6 +20,22 @@
 
 namespace hako::project {
 namespace {
+
+// Extends is resolved in each -f document on its own, before the merge, as
+// docker compose does: an override file cannot change what a service extends.
+void resolve_extends(Document& document, const ParseOptions& parse, const Project& project,
+                     Diagnostics& diagnostics) {
+    ExtendsOptions extends;
+    extends.base_dir = project.working_dir;
+    extends.load_file = [&parse, &diagnostics](const std::filesystem::path& file) -> Result<std::vector<Document>> {
+        auto documents = load_documents(file, parse, diagnostics);
+        if (documents.ok()) {
+            for (const auto& document : documents.value()) validate_schema(document, diagnostics);
+        }
+        return documents;
+    };
+    apply_extends(document, extends, diagnostics);
+}
 
 // Every -f file's documents, includes applied, in load order.
 std::vector<Document> load_files(const std::vector<std::string>& files, const ParseOptions& parse,
@@ -42,6 +58,7 @@ std::vector<Document> load_files(const std::vector<std::string>& files, const Pa
         }
         for (auto& document : loaded.value()) {
             apply_include(document, include, diagnostics, &included);
+            resolve_extends(document, parse, project, diagnostics);
             documents.push_back(std::move(document));
         }
     }
@@ -55,19 +72,6 @@ Document merge_all(std::vector<Document>& documents) {
     drop_reset_values(merged);
     for (size_t i = 1; i < documents.size(); ++i) merge_documents(merged, std::move(documents[i]));
     return merged;
-}
-
-void resolve_extends(Document& merged, const ParseOptions& parse, const Project& project, Diagnostics& diagnostics) {
-    ExtendsOptions extends;
-    extends.base_dir = project.working_dir;
-    extends.load_file = [&parse, &diagnostics](const std::filesystem::path& file) -> Result<std::vector<Document>> {
-        auto documents = load_documents(file, parse, diagnostics);
-        if (documents.ok()) {
-            for (const auto& document : documents.value()) validate_schema(document, diagnostics);
-        }
-        return documents;
-    };
-    apply_extends(merged, extends, diagnostics);
 }
 
 // -p, COMPOSE_PROJECT_NAME, `name:`, the folder; written back into the model.
@@ -136,9 +140,6 @@ Result<Project> load(const LoadOptions& options, Diagnostics& diagnostics) {
         diagnostics.error(merged.marks.find(""), "", "a compose file must be a mapping at the top level");
         return diagnostics.to_error();
     }
-    resolve_extends(merged, parse, project, diagnostics);
-    if (diagnostics.has_errors()) return diagnostics.to_error();
-
     drop_obsolete_keys(merged, diagnostics);
     name_project(merged, options, project, diagnostics);
     select_profiles(merged, options, project, diagnostics);
