@@ -1,0 +1,230 @@
+// This file implements the container store (container_store.h): records as JSON
+// files, lookups by id, prefix or name, and the state the monitor keeps current.
+#include "engine/container/container_store.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <system_error>
+
+#include "engine/runtime/state.h"
+#include "engine/sys/file.h"
+
+namespace hako::container {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+std::vector<std::string> ContainerRecord::args() const {
+    std::vector<std::string> all = entrypoint;
+    all.insert(all.end(), cmd.begin(), cmd.end());
+    return all;
+}
+
+std::string record_to_json(const ContainerRecord& r) {
+    json j = {{"id", r.id},
+              {"name", r.name},
+              {"created", r.created},
+              {"image", r.image},
+              {"image_id", r.image_id},
+              {"env", r.env},
+              {"cmd", r.cmd},
+              {"entrypoint", r.entrypoint},
+              {"working_dir", r.working_dir},
+              {"user", r.user},
+              {"labels", r.labels},
+              {"hostname", r.hostname},
+              {"stop_signal", r.stop_signal},
+              {"stop_timeout", r.stop_timeout},
+              {"memory", r.memory},
+              {"nano_cpus", r.nano_cpus},
+              {"pids_limit", r.pids_limit},
+              {"restart", {{"name", restart_mode_name(r.restart.mode)}, {"max_retries", r.restart.max_retries}}},
+              {"privileged", r.privileged},
+              {"read_only", r.read_only},
+              {"auto_remove", r.auto_remove},
+              {"cap_add", r.cap_add},
+              {"cap_drop", r.cap_drop},
+              {"network", r.network},
+              {"binds", r.binds},
+              {"tmpfs", r.tmpfs}};
+    return j.dump(2) + "\n";
+}
+
+Result<ContainerRecord> record_from_json(const std::string& text) {
+    try {
+        json j = json::parse(text);
+        ContainerRecord r;
+        r.id = j.at("id").get<std::string>();
+        r.name = j.at("name").get<std::string>();
+        r.created = j.value("created", "");
+        r.image = j.value("image", "");
+        r.image_id = j.value("image_id", "");
+        r.env = j.value("env", std::vector<std::string>{});
+        r.cmd = j.value("cmd", std::vector<std::string>{});
+        r.entrypoint = j.value("entrypoint", std::vector<std::string>{});
+        r.working_dir = j.value("working_dir", "");
+        r.user = j.value("user", "");
+        r.labels = j.value("labels", std::map<std::string, std::string>{});
+        r.hostname = j.value("hostname", "");
+        r.stop_signal = j.value("stop_signal", "SIGTERM");
+        r.stop_timeout = j.value("stop_timeout", 10);
+        r.memory = j.value("memory", int64_t{0});
+        r.nano_cpus = j.value("nano_cpus", int64_t{0});
+        r.pids_limit = j.value("pids_limit", int64_t{0});
+        if (j.contains("restart")) {
+            auto policy = parse_restart_policy(j["restart"].value("name", "no"));
+            if (policy.ok()) r.restart = *policy;
+            r.restart.max_retries = j["restart"].value("max_retries", 0);
+        }
+        r.privileged = j.value("privileged", false);
+        r.read_only = j.value("read_only", false);
+        r.auto_remove = j.value("auto_remove", false);
+        r.cap_add = j.value("cap_add", std::vector<std::string>{});
+        r.cap_drop = j.value("cap_drop", std::vector<std::string>{});
+        r.network = j.value("network", "none");
+        r.binds = j.value("binds", std::vector<std::string>{});
+        r.tmpfs = j.value("tmpfs", std::vector<std::string>{});
+        return r;
+    } catch (const std::exception& e) {
+        return Error(std::string("bad container record: ") + e.what());
+    }
+}
+
+std::string state_to_json(const ContainerState& s) {
+    json j = {{"status", s.status},
+              {"pid", s.pid},
+              {"exit_code", s.exit_code},
+              {"oom_killed", s.oom_killed},
+              {"started_at", s.started_at},
+              {"finished_at", s.finished_at},
+              {"monitor_pid", s.monitor_pid},
+              {"monitor_start_time", s.monitor_start_time},
+              {"restart_count", s.restart_count},
+              {"error", s.error}};
+    return j.dump() + "\n";
+}
+
+Result<ContainerState> state_from_json(const std::string& text) {
+    try {
+        json j = json::parse(text);
+        ContainerState s;
+        s.status = j.value("status", "created");
+        s.pid = j.value("pid", 0);
+        s.exit_code = j.value("exit_code", 0);
+        s.oom_killed = j.value("oom_killed", false);
+        s.started_at = j.value("started_at", s.started_at);
+        s.finished_at = j.value("finished_at", s.finished_at);
+        s.monitor_pid = j.value("monitor_pid", 0);
+        s.monitor_start_time = j.value("monitor_start_time", uint64_t{0});
+        s.restart_count = j.value("restart_count", 0);
+        s.error = j.value("error", "");
+        return s;
+    } catch (const std::exception& e) {
+        return Error(std::string("bad container state: ") + e.what());
+    }
+}
+
+bool monitor_alive(const ContainerState& state) {
+    return state.monitor_pid > 0 && state.monitor_start_time != 0 &&
+           runtime::process_start_time(state.monitor_pid) == state.monitor_start_time;
+}
+
+Result<ContainerStore> ContainerStore::open(const fs::path& root) {
+    auto state_root = TRY(store::StateRoot::open(root));
+    ContainerStore store(std::move(state_root));
+    std::error_code ec;
+    fs::create_directories(store.containers_dir(), ec);
+    if (ec) return Error::from_syscall("mkdir", ec.value(), store.containers_dir().string());
+    fs::create_directories(store.runtime_state_dir(), ec);
+    if (ec) return Error::from_syscall("mkdir", ec.value(), store.runtime_state_dir().string());
+    return store;
+}
+
+Result<void> ContainerStore::create(const ContainerRecord& record) const {
+    auto lock = TRY(root_.lock());
+    auto existing = TRY(list());
+    for (const auto& other : existing) {
+        if (other.name == record.name)
+            return Error("Conflict. The container name \"/" + record.name + "\" is already in use by container \"" +
+                             other.id + "\". You have to remove (or rename) that container to be able to reuse that name.",
+                         kRunFailure);
+    }
+    fs::path d = dir(record.id);
+    for (const char* sub : {"", "rootfs", "upper", "work"}) {
+        fs::path p = sub[0] ? d / sub : d;
+        if (::mkdir(p.c_str(), 0700) != 0) return Error::from_syscall("mkdir", errno, p.string());
+    }
+    TRY(write_state(record.id, ContainerState{}));
+    TRY(sys::write_file_atomic(d / "container.json", record_to_json(record), 0600));
+    return ok();
+}
+
+Result<ContainerRecord> ContainerStore::read(const std::string& id) const {
+    auto text = TRY(sys::read_file(dir(id) / "container.json", 1 << 20));
+    return record_from_json(text);
+}
+
+Result<std::vector<ContainerRecord>> ContainerStore::list() const {
+    std::vector<ContainerRecord> all;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(containers_dir(), ec)) {
+        auto record = read(entry.path().filename().string());
+        if (record.ok()) all.push_back(std::move(*record));  // a folder still being created has no record yet
+    }
+    if (ec) return Error::from_syscall("opendir", ec.value(), containers_dir().string());
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.created > b.created; });
+    return all;
+}
+
+Result<ContainerRecord> ContainerStore::find(const std::string& ref) const {
+    std::string key = !ref.empty() && ref[0] == '/' ? ref.substr(1) : ref;
+    auto all = TRY(list());
+    for (const auto& r : all)
+        if (r.id == key || r.name == key) return r;
+    const ContainerRecord* match = nullptr;
+    if (!key.empty()) {
+        for (const auto& r : all) {
+            if (r.id.rfind(key, 0) != 0) continue;
+            if (match) return Error("multiple containers match the prefix " + key);
+            match = &r;
+        }
+    }
+    if (!match) return Error("No such container: " + ref);
+    return *match;
+}
+
+Result<ContainerState> ContainerStore::read_state(const std::string& id) const {
+    auto text = TRY(sys::read_file(dir(id) / "state.json", 1 << 20));
+    return state_from_json(text);
+}
+
+Result<void> ContainerStore::write_state(const std::string& id, const ContainerState& state) const {
+    return sys::write_file_atomic(dir(id) / "state.json", state_to_json(state), 0600);
+}
+
+ContainerState ContainerStore::observed_state(const std::string& id) const {
+    auto state = read_state(id);
+    if (!state.ok()) {
+        ContainerState dead;
+        dead.status = "dead";
+        dead.error = state.error().message;
+        return dead;
+    }
+    if ((state->status == "running" || state->status == "restarting") && !monitor_alive(*state)) {
+        state->status = "exited";
+        state->pid = 0;
+        if (state->error.empty()) state->error = "the container's monitor is gone";
+    }
+    return *state;
+}
+
+Result<void> ContainerStore::remove_files(const std::string& id) const {
+    std::error_code ec;
+    fs::remove_all(dir(id), ec);
+    if (ec) return Error::from_syscall("remove", ec.value(), dir(id).string());
+    return ok();
+}
+
+}  // namespace hako::container

@@ -1,0 +1,66 @@
+// This file implements the container verbs on top of the store and the monitor:
+// create (image defaults + flags → record), start (spawn the monitor), stop, kill,
+// remove and wait, as the CLI and later the compose engine call them.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/container/container_store.h"
+#include "engine/container/options.h"
+#include "engine/sys/error.h"
+#include "engine/sys/fd.h"
+
+namespace hako::container {
+
+struct CreateRequest {
+    std::string name;  // empty: a random adjective_noun
+    std::string image;
+    std::optional<std::string> entrypoint;  // --entrypoint ("" clears the image's)
+    std::vector<std::string> args;          // CMD… after the image
+    std::vector<std::string> env;           // KEY=VALUE, after the image's Env
+    std::string working_dir, user, hostname;
+    std::map<std::string, std::string> labels;
+    int64_t memory = 0, nano_cpus = 0, pids_limit = 0;
+    RestartPolicy restart;
+    bool privileged = false, read_only = false, auto_remove = false;
+    std::vector<std::string> cap_add, cap_drop;
+    std::string network = "none";  // none | host
+    std::vector<std::string> binds, tmpfs;
+    std::optional<int> stop_timeout;
+};
+
+// Resolves the image, applies docker's Entrypoint/Cmd/Env/WorkingDir/User rules
+// and writes the container's folder. Errors carry docker run's status 125.
+Result<ContainerRecord> create_container(const ContainerStore& store, const CreateRequest& request);
+
+// Spawns the monitor of a container that is not running and waits until it runs
+// (or failed). With attach fds the monitor copies the first run's output to them;
+// the returned fd then yields "exit CODE" when that run is over.
+struct Started {
+    pid_t pid = 0;
+    sys::UniqueFd status;
+};
+Result<Started> start_container(const ContainerStore& store, const ContainerRecord& record, int attach_out = -1,
+                                int attach_err = -1);
+// Reads the "exit CODE" line of an attached start: the container's exit status.
+Result<int> wait_attached(Started& started);
+
+// The stop signal, `grace_seconds` (the record's stop timeout when unset), then
+// SIGKILL; returns once the monitor is gone.
+Result<void> stop_container(const ContainerStore& store, const ContainerRecord& record,
+                            std::optional<int> grace_seconds);
+Result<void> kill_container(const ContainerStore& store, const ContainerRecord& record, int signal);
+// Without force a running container is refused (status 1); with force it is killed first.
+Result<void> remove_container(const ContainerStore& store, const ContainerRecord& record, bool force);
+// Blocks until the container is not running; its exit code.
+Result<int> wait_container(const ContainerStore& store, const ContainerRecord& record);
+
+bool is_running(const ContainerState& state);
+
+}  // namespace hako::container
