@@ -1,8 +1,514 @@
-// `hako container …`: placeholder until the runtime lands.
-#include <CLI/CLI.hpp>
+// `hako container …`: run, create, start, stop, restart, kill, rm, ls, logs,
+// inspect and wait, on the container store and its per-container monitors.
+#include <time.h>
+#include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "engine/container/container_store.h"
+#include "engine/container/lifecycle.h"
+#include "engine/container/log_line.h"
+#include "engine/container/options.h"
+#include "engine/store/state_root.h"
 #include "src/cli/context.h"
+#include "src/cli/output.h"
 
 namespace hako::cli {
-void add_container_commands(CLI::App&, Context&) {}
+
+namespace {
+
+using container::ContainerRecord;
+using container::ContainerState;
+using container::ContainerStore;
+using ojson = nlohmann::ordered_json;
+
+Result<ContainerStore> open_store(const Context& ctx) {
+    return ContainerStore::open(ctx.global.root.empty() ? store::kDefaultRoot : ctx.global.root);
+}
+
+void fail(Context& ctx, Error error) { ctx.exit_status = report(Result<void>(std::move(error))); }
+
+// The flags run and create share, as typed.
+struct CreateFlags {
+    std::string name, workdir, user, entrypoint, hostname, memory, restart = "no", network = "none";
+    bool entrypoint_set = false;
+    std::vector<std::string> env, env_files, cap_add, cap_drop, volumes, tmpfs, labels;
+    double cpus = 0;
+    int64_t pids_limit = 0;
+    bool privileged = false, read_only = false, remove = false, detach = false;
+    std::string image;
+    std::vector<std::string> args;
+};
+
+void add_create_flags(CLI::App* cmd, CreateFlags& f, bool for_run) {
+    cmd->add_option("--name", f.name, "Assign a name to the container");
+    if (for_run) {
+        cmd->add_flag("-d,--detach", f.detach, "Run in the background and print the container ID");
+    }
+    cmd->add_flag("--rm", f.remove, "Remove the container when it exits");
+    cmd->add_option("-e,--env", f.env, "Set environment variables (KEY=VALUE or KEY)");
+    cmd->add_option("--env-file", f.env_files, "Read environment variables from a file");
+    cmd->add_option("-w,--workdir", f.workdir, "Working directory inside the container");
+    cmd->add_option("-u,--user", f.user, "name|uid[:group|gid]");
+    cmd->add_option("--entrypoint", f.entrypoint, "Overwrite the image's ENTRYPOINT");
+    cmd->add_option("--hostname", f.hostname, "Container host name");
+    cmd->add_option("-m,--memory", f.memory, "Memory limit (e.g. 64m)");
+    cmd->add_option("--cpus", f.cpus, "Number of CPUs");
+    cmd->add_option("--pids-limit", f.pids_limit, "Tune the container's pids limit");
+    cmd->add_option("--cap-add", f.cap_add, "Add Linux capabilities");
+    cmd->add_option("--cap-drop", f.cap_drop, "Drop Linux capabilities");
+    cmd->add_flag("--privileged", f.privileged, "Give extended privileges to this container");
+    cmd->add_flag("--read-only", f.read_only, "Mount the container's root filesystem as read only");
+    cmd->add_option("--restart", f.restart, "Restart policy: no, always, on-failure[:N], unless-stopped");
+    cmd->add_option("--network", f.network, "none or host");
+    cmd->add_option("-v,--volume", f.volumes, "Bind mount HOST:CONTAINER[:ro]");
+    cmd->add_option("--tmpfs", f.tmpfs, "Mount a tmpfs at PATH[:options]");
+    cmd->add_option("-l,--label", f.labels, "Set metadata KEY=VALUE");
+    cmd->add_option("IMAGE", f.image, "Image")->required();
+    // Everything after IMAGE is the container's command, flags included (read from remaining()).
+    // Without fallthrough, or CLI11 hands the command to the parent before the prefix rule.
+    cmd->prefix_command();
+    cmd->fallthrough(false);
+}
+
+std::string env_value(const Context& ctx, const std::string& entry) {
+    if (entry.find('=') != std::string::npos) return entry;
+    auto it = ctx.environment.find(entry);
+    return it == ctx.environment.end() ? std::string() : entry + "=" + it->second;
+}
+
+Result<container::CreateRequest> make_request(const Context& ctx, const CreateFlags& f, bool entrypoint_set) {
+    container::CreateRequest r;
+    r.name = f.name;
+    r.image = f.image;
+    r.args = f.args;
+    if (entrypoint_set) r.entrypoint = f.entrypoint;
+    for (const auto& file : f.env_files) {
+        std::ifstream in(file);
+        if (!in) return Error("open " + file + ": no such file or directory", container::kRunFailure);
+        for (std::string line; std::getline(in, line);) {
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            size_t start = line.find_first_not_of(" \t");
+            if (start == std::string::npos || line[start] == '#') continue;
+            if (auto v = env_value(ctx, line.substr(start)); !v.empty()) r.env.push_back(v);
+        }
+    }
+    for (const auto& e : f.env)
+        if (auto v = env_value(ctx, e); !v.empty()) r.env.push_back(v);
+    r.working_dir = f.workdir;
+    r.user = f.user;
+    r.hostname = f.hostname;
+    for (const auto& label : f.labels) {
+        size_t eq = label.find('=');
+        r.labels[label.substr(0, eq)] = eq == std::string::npos ? "" : label.substr(eq + 1);
+    }
+    if (!f.memory.empty()) r.memory = TRY(container::parse_memory_size(f.memory));
+    if (f.cpus < 0) return Error("invalid --cpus: must be positive", container::kRunFailure);
+    r.nano_cpus = static_cast<int64_t>(f.cpus * 1e9);
+    r.pids_limit = f.pids_limit;
+    r.restart = TRY(container::parse_restart_policy(f.restart));
+    r.privileged = f.privileged;
+    r.read_only = f.read_only;
+    r.auto_remove = f.remove;
+    r.cap_add = f.cap_add;
+    r.cap_drop = f.cap_drop;
+    r.network = f.network;
+    r.binds = f.volumes;
+    r.tmpfs = f.tmpfs;
+    return r;
+}
+
+time_t parse_time(const std::string& rfc3339) {
+    struct tm tm {};
+    if (!::strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return 0;
+    return ::timegm(&tm);
+}
+
+// docker's units.HumanDuration.
+std::string human_duration(long long s) {
+    auto plural = [](long long n, const char* unit) { return std::to_string(n) + " " + unit + (n == 1 ? "" : "s"); };
+    if (s < 1) return "Less than a second";
+    if (s < 60) return plural(s, "second");
+    if (s / 60 == 1) return "About a minute";
+    if (s / 60 < 60) return plural(s / 60, "minute");
+    if (s / 3600 == 1) return "About an hour";
+    if (s / 3600 < 48) return plural(s / 3600, "hour");
+    return plural(s / 86400, "day");
+}
+
+std::string status_text(const ContainerState& state) {
+    long long now = ::time(nullptr);
+    if (state.status == "running") return "Up " + human_duration(now - parse_time(state.started_at));
+    if (state.status == "restarting")
+        return "Restarting (" + std::to_string(state.exit_code) + ") " +
+               human_duration(now - parse_time(state.finished_at)) + " ago";
+    if (state.status == "exited")
+        return "Exited (" + std::to_string(state.exit_code) + ") " +
+               human_duration(now - parse_time(state.finished_at)) + " ago";
+    return state.status == "created" ? "Created" : state.status;
+}
+
+std::string command_text(const ContainerRecord& r) {
+    std::string text;
+    for (const auto& a : r.args()) text += (text.empty() ? "" : " ") + a;
+    if (text.size() > 20) text = text.substr(0, 19) + "…";
+    return "\"" + text + "\"";
+}
+
+ojson inspect_json(const ContainerStore& store, const ContainerRecord& r) {
+    ContainerState s = store.observed_state(r.id);
+    ojson state = {{"Status", s.status},
+                   {"Running", s.status == "running"},
+                   {"Paused", false},
+                   {"Restarting", s.status == "restarting"},
+                   {"OOMKilled", s.oom_killed},
+                   {"Dead", s.status == "dead"},
+                   {"Pid", s.pid},
+                   {"ExitCode", s.exit_code},
+                   {"Error", s.error},
+                   {"StartedAt", s.started_at},
+                   {"FinishedAt", s.finished_at}};
+    ojson config = {{"Hostname", r.hostname},
+                    {"User", r.user},
+                    {"Env", r.env},
+                    {"Cmd", r.cmd.empty() ? ojson(nullptr) : ojson(r.cmd)},
+                    {"Image", r.image},
+                    {"WorkingDir", r.working_dir},
+                    {"Entrypoint", r.entrypoint.empty() ? ojson(nullptr) : ojson(r.entrypoint)},
+                    {"Labels", r.labels},
+                    {"StopSignal", r.stop_signal},
+                    {"StopTimeout", r.stop_timeout}};
+    ojson host = {{"Binds", r.binds},
+                  {"NetworkMode", r.network},
+                  {"RestartPolicy",
+                   {{"Name", container::restart_mode_name(r.restart.mode)}, {"MaximumRetryCount", r.restart.max_retries}}},
+                  {"AutoRemove", r.auto_remove},
+                  {"CapAdd", r.cap_add.empty() ? ojson(nullptr) : ojson(r.cap_add)},
+                  {"CapDrop", r.cap_drop.empty() ? ojson(nullptr) : ojson(r.cap_drop)},
+                  {"Privileged", r.privileged},
+                  {"ReadonlyRootfs", r.read_only},
+                  {"Memory", r.memory},
+                  {"NanoCpus", r.nano_cpus},
+                  {"PidsLimit", r.pids_limit == 0 ? ojson(nullptr) : ojson(r.pids_limit)},
+                  {"Tmpfs", r.tmpfs}};
+    std::vector<std::string> args = r.args();
+    return {{"Id", r.id},
+            {"Created", r.created},
+            {"Path", args.empty() ? "" : args.front()},
+            {"Args", args.size() > 1 ? std::vector<std::string>(args.begin() + 1, args.end()) : std::vector<std::string>{}},
+            {"State", state},
+            {"Image", r.image_id},
+            {"LogPath", store.log_path(r.id).string()},
+            {"Name", "/" + r.name},
+            {"RestartCount", s.restart_count},
+            {"Driver", "overlay"},
+            {"HostConfig", host},
+            {"Config", config}};
+}
+
+// Runs `verb` on each named container; reports each failure and goes on (docker's way).
+template <typename Verb>
+void for_each_container(Context& ctx, const std::vector<std::string>& refs, Verb verb) {
+    auto store = open_store(ctx);
+    if (!store.ok()) return fail(ctx, std::move(store).error());
+    int status = 0;
+    for (const auto& ref : refs) {
+        auto record = store->find(ref);
+        Result<void> done = record.ok() ? verb(*store, *record) : Result<void>(std::move(record).error());
+        if (!done.ok()) status = report(done);
+        else if (!ref.empty()) std::cout << ref << "\n";
+    }
+    ctx.exit_status = status;
+}
+
+Result<int> attach_and_wait(container::Started& started) {
+    return container::wait_attached(started);
+}
+
+void add_run_or_create(CLI::App& noun, Context& ctx, bool run) {
+    auto f = std::make_shared<CreateFlags>();
+    CLI::App* cmd = run ? noun.add_subcommand("run", "Create and run a new container from an image")
+                        : noun.add_subcommand("create", "Create a new container");
+    add_create_flags(cmd, *f, run);
+    auto* entrypoint = cmd->get_option("--entrypoint");
+    cmd->callback([&ctx, f, cmd, entrypoint, run] {
+        f->args = cmd->remaining();
+        auto store = open_store(ctx);
+        if (!store.ok()) return fail(ctx, std::move(store).error());
+        auto request = make_request(ctx, *f, entrypoint->count() > 0);
+        if (!request.ok()) return fail(ctx, std::move(request).error());
+        auto record = container::create_container(*store, *request);
+        if (!record.ok()) return fail(ctx, std::move(record).error());
+        if (!run) {
+            std::cout << record->id << "\n";
+            ctx.exit_status = 0;
+            return;
+        }
+        std::cout.flush();
+        bool attached = !f->detach;
+        auto started = container::start_container(*store, *record, attached ? 1 : -1, attached ? 2 : -1);
+        if (!started.ok()) {
+            Error e = std::move(started).error();
+            if (e.exit_code == ExitCode::Failure) e.exit_code = container::kRunFailure;
+            if (record->auto_remove) (void)container::remove_container(*store, *record, true);
+            return fail(ctx, std::move(e));
+        }
+        if (!attached) {
+            std::cout << record->id << "\n";
+            ctx.exit_status = 0;
+            return;
+        }
+        auto code = attach_and_wait(*started);
+        if (!code.ok()) return fail(ctx, std::move(code).error());
+        ctx.exit_status = *code;
+    });
+}
+
+void add_start(CLI::App& noun, Context& ctx) {
+    auto refs = std::make_shared<std::vector<std::string>>();
+    auto attach = std::make_shared<bool>(false);
+    CLI::App* cmd = noun.add_subcommand("start", "Start one or more stopped containers");
+    cmd->add_flag("-a,--attach", *attach, "Attach stdout/stderr and wait for the container");
+    cmd->add_option("CONTAINER", *refs, "Containers")->required();
+    cmd->callback([&ctx, refs, attach] {
+        if (*attach) {
+            auto store = open_store(ctx);
+            if (!store.ok()) return fail(ctx, std::move(store).error());
+            auto record = store->find(refs->front());
+            if (!record.ok()) return fail(ctx, std::move(record).error());
+            auto started = container::start_container(*store, *record, 1, 2);
+            if (!started.ok()) return fail(ctx, std::move(started).error());
+            auto code = attach_and_wait(*started);
+            if (!code.ok()) return fail(ctx, std::move(code).error());
+            ctx.exit_status = *code;
+            return;
+        }
+        for_each_container(ctx, *refs, [](const ContainerStore& store, const ContainerRecord& r) -> Result<void> {
+            if (container::is_running(store.observed_state(r.id))) return ok();
+            TRY(container::start_container(store, r));
+            return ok();
+        });
+    });
+}
+
+void add_stop_restart(CLI::App& noun, Context& ctx, bool restart) {
+    auto refs = std::make_shared<std::vector<std::string>>();
+    auto time = std::make_shared<int>(-1);
+    CLI::App* cmd = restart ? noun.add_subcommand("restart", "Restart one or more containers")
+                            : noun.add_subcommand("stop", "Stop one or more running containers");
+    cmd->add_option("-t,--time", *time, "Seconds to wait before killing the container");
+    cmd->add_option("CONTAINER", *refs, "Containers")->required();
+    cmd->callback([&ctx, refs, time, restart] {
+        for_each_container(ctx, *refs, [&](const ContainerStore& store, const ContainerRecord& r) -> Result<void> {
+            std::optional<int> grace;
+            if (*time >= 0) grace = *time;
+            TRY(container::stop_container(store, r, grace));
+            if (restart) TRY(container::start_container(store, r));
+            return ok();
+        });
+    });
+}
+
+void add_kill(CLI::App& noun, Context& ctx) {
+    auto refs = std::make_shared<std::vector<std::string>>();
+    auto signal = std::make_shared<std::string>("KILL");
+    CLI::App* cmd = noun.add_subcommand("kill", "Kill one or more running containers");
+    cmd->add_option("-s,--signal", *signal, "Signal to send");
+    cmd->add_option("CONTAINER", *refs, "Containers")->required();
+    cmd->callback([&ctx, refs, signal] {
+        auto number = container::parse_signal(*signal);
+        if (!number.ok()) return fail(ctx, std::move(number).error());
+        for_each_container(ctx, *refs, [&](const ContainerStore& store, const ContainerRecord& r) {
+            return container::kill_container(store, r, *number);
+        });
+    });
+}
+
+void add_rm(CLI::App& noun, Context& ctx) {
+    auto refs = std::make_shared<std::vector<std::string>>();
+    auto force = std::make_shared<bool>(false);
+    CLI::App* cmd = noun.add_subcommand("rm", "Remove one or more containers");
+    cmd->add_flag("-f,--force", *force, "Force the removal of a running container (uses SIGKILL)");
+    cmd->add_option("CONTAINER", *refs, "Containers")->required();
+    cmd->callback([&ctx, refs, force] {
+        for_each_container(ctx, *refs, [&](const ContainerStore& store, const ContainerRecord& r) {
+            return container::remove_container(store, r, *force);
+        });
+    });
+}
+
+void add_ls(CLI::App& noun, Context& ctx) {
+    struct Flags {
+        bool all = false, quiet = false;
+        std::string format;
+    };
+    auto f = std::make_shared<Flags>();
+    CLI::App* cmd = noun.add_subcommand("ls", "List containers");
+    cmd->alias("ps");
+    cmd->add_flag("-a,--all", f->all, "Show all containers (default shows just running)");
+    cmd->add_flag("-q,--quiet", f->quiet, "Only display container IDs");
+    cmd->add_option("--format", f->format, "table (default) or json");
+    cmd->callback([&ctx, f] {
+        auto store = open_store(ctx);
+        if (!store.ok()) return fail(ctx, std::move(store).error());
+        auto all = store->list();
+        if (!all.ok()) return fail(ctx, std::move(all).error());
+        std::vector<std::vector<std::string>> rows = {
+            {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
+        std::string out;
+        for (const auto& r : *all) {
+            ContainerState s = store->observed_state(r.id);
+            if (!f->all && !container::is_running(s)) continue;
+            std::string created = human_duration(::time(nullptr) - parse_time(r.created)) + " ago";
+            if (f->quiet) {
+                out += r.id.substr(0, 12) + "\n";
+            } else if (f->format == "json") {
+                ojson line = {{"Command", command_text(r)}, {"CreatedAt", r.created}, {"ID", r.id.substr(0, 12)},
+                              {"Image", r.image},           {"Labels", ""},         {"Names", r.name},
+                              {"Ports", ""},                {"RunningFor", created}, {"State", s.status},
+                              {"Status", status_text(s)}};
+                out += line.dump() + "\n";
+            } else {
+                rows.push_back({r.id.substr(0, 12), r.image, command_text(r), created, status_text(s), "", r.name});
+            }
+        }
+        if (!f->quiet && f->format.empty()) out = format_table(rows);
+        else if (!f->format.empty() && f->format != "json" && f->format != "table")
+            return fail(ctx, Error::usage("unsupported --format " + f->format + " (table or json)"));
+        std::cout << out;
+        ctx.exit_status = 0;
+    });
+}
+
+void add_inspect(CLI::App& noun, Context& ctx) {
+    auto refs = std::make_shared<std::vector<std::string>>();
+    auto format = std::make_shared<std::string>();
+    CLI::App* cmd = noun.add_subcommand("inspect", "Display detailed information on one or more containers");
+    cmd->add_option("-f,--format", *format, "json (the default)");
+    cmd->add_option("CONTAINER", *refs, "Containers")->required();
+    cmd->callback([&ctx, refs] {
+        auto store = open_store(ctx);
+        if (!store.ok()) return fail(ctx, std::move(store).error());
+        ojson array = ojson::array();
+        int status = 0;
+        for (const auto& ref : *refs) {
+            auto record = store->find(ref);
+            if (!record.ok()) {
+                status = report(Result<void>(Error("No such container: " + ref)));
+                continue;
+            }
+            array.push_back(inspect_json(*store, *record));
+        }
+        std::cout << array.dump(4) << "\n";
+        ctx.exit_status = status;
+    });
+}
+
+void add_logs(CLI::App& noun, Context& ctx) {
+    struct Flags {
+        bool follow = false, timestamps = false;
+        std::string tail = "all";
+        std::string ref;
+    };
+    auto f = std::make_shared<Flags>();
+    CLI::App* cmd = noun.add_subcommand("logs", "Fetch the logs of a container");
+    cmd->add_flag("-f,--follow", f->follow, "Follow log output");
+    cmd->add_flag("-t,--timestamps", f->timestamps, "Show timestamps");
+    cmd->add_option("-n,--tail", f->tail, "Number of lines to show from the end of the logs");
+    cmd->add_option("CONTAINER", f->ref, "Container")->required();
+    cmd->callback([&ctx, f] {
+        auto store = open_store(ctx);
+        if (!store.ok()) return fail(ctx, std::move(store).error());
+        auto record = store->find(f->ref);
+        if (!record.ok()) return fail(ctx, std::move(record).error());
+        long tail = -1;
+        if (f->tail != "all") {
+            try {
+                tail = std::stol(f->tail);
+            } catch (...) {
+                return fail(ctx, Error::usage("invalid --tail " + f->tail));
+            }
+        }
+        std::ifstream in(store->log_path(record->id), std::ios::binary);
+        auto print = [&](const std::string& line) {
+            auto entry = container::decode_log_line(line);
+            if (!entry.ok()) return;
+            std::ostream& os = entry->stream == "stderr" ? std::cerr : std::cout;
+            if (f->timestamps) os << entry->time << " ";
+            os << entry->log;
+            os.flush();
+        };
+        std::deque<std::string> last;
+        std::string line;
+        while (std::getline(in, line)) {
+            if (tail < 0) {
+                print(line);
+                continue;
+            }
+            last.push_back(line);
+            if (static_cast<long>(last.size()) > tail) last.pop_front();
+        }
+        for (const auto& l : last) print(l);
+        while (f->follow) {
+            in.clear();
+            std::streampos at = in.tellg();
+            if (std::getline(in, line) && !in.eof()) {
+                print(line);
+                continue;
+            }
+            in.clear();
+            in.seekg(at);  // a partly written line: read it again whole
+            if (!container::is_running(store->observed_state(record->id))) break;
+            ::usleep(50000);
+        }
+        ctx.exit_status = 0;
+    });
+}
+
+void add_wait(CLI::App& noun, Context& ctx) {
+    auto refs = std::make_shared<std::vector<std::string>>();
+    CLI::App* cmd = noun.add_subcommand("wait", "Block until containers stop, then print their exit codes");
+    cmd->add_option("CONTAINER", *refs, "Containers")->required();
+    cmd->callback([&ctx, refs] {
+        auto store = open_store(ctx);
+        if (!store.ok()) return fail(ctx, std::move(store).error());
+        int status = 0;
+        for (const auto& ref : *refs) {
+            auto record = store->find(ref);
+            if (!record.ok()) {
+                status = report(Result<void>(std::move(record).error()));
+                continue;
+            }
+            auto code = container::wait_container(*store, *record);
+            if (!code.ok()) status = report(Result<void>(std::move(code).error()));
+            else std::cout << *code << std::endl;
+        }
+        ctx.exit_status = status;
+    });
+}
+
+}  // namespace
+
+void add_container_commands(CLI::App& app, Context& ctx) {
+    CLI::App* noun = app.add_subcommand("container", "Manage containers");
+    noun->require_subcommand(1);
+    add_run_or_create(*noun, ctx, true);
+    add_run_or_create(*noun, ctx, false);
+    add_start(*noun, ctx);
+    add_stop_restart(*noun, ctx, false);
+    add_stop_restart(*noun, ctx, true);
+    add_kill(*noun, ctx);
+    add_rm(*noun, ctx);
+    add_ls(*noun, ctx);
+    add_inspect(*noun, ctx);
+    add_logs(*noun, ctx);
+    add_wait(*noun, ctx);
+}
+
 }  // namespace hako::cli
