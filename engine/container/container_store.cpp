@@ -127,8 +127,14 @@ Result<ContainerState> state_from_json(const std::string& text) {
 }
 
 bool monitor_alive(const ContainerState& state) {
-    return state.monitor_pid > 0 && state.monitor_start_time != 0 &&
-           runtime::process_start_time(state.monitor_pid) == state.monitor_start_time;
+    if (state.monitor_pid <= 0 || state.monitor_start_time == 0 ||
+        runtime::process_start_time(state.monitor_pid) != state.monitor_start_time)
+        return false;
+    // A monitor that exited stays a zombie until init reaps it, which can take a while.
+    auto stat = sys::read_file("/proc/" + std::to_string(state.monitor_pid) + "/stat", 4096);
+    if (!stat.ok()) return false;
+    size_t paren = stat->rfind(')');
+    return paren == std::string::npos || paren + 2 >= stat->size() || (*stat)[paren + 2] != 'Z';
 }
 
 Result<ContainerStore> ContainerStore::open(const fs::path& root) {
