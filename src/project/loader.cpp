@@ -149,7 +149,10 @@ Result<Project> load(const LoadOptions& options, Diagnostics& diagnostics) {
     project.model = std::move(merged.value);
     project.marks = std::move(merged.marks);
     if (options.normalize) {
-        auto normalized = normalize(project, diagnostics);
+        NormalizeOptions normalize_options;
+        normalize_options.paths = options.resolve_paths ? PathResolution::Absolute : PathResolution::Keep;
+        normalize_options.interpolated = options.interpolate;
+        auto normalized = normalize(project, diagnostics, normalize_options);
         if (!normalized.ok()) return std::move(normalized).error();
     }
     return project;

@@ -24,6 +24,7 @@ std::string NormalizeContext::expand_home(const std::string& path) const {
 }
 
 std::string NormalizeContext::absolute_path(const std::string& path) const {
+    if (options.paths == PathResolution::Keep) return path;
     std::string expanded = expand_home(path);
     if (expanded.empty() || expanded[0] == '/') return expanded;
     return clean_path(project.working_dir.string() + "/" + expanded);
@@ -108,8 +109,8 @@ void normalize_resources(NormalizeContext& context, const char* kind) {
 
 }  // namespace
 
-Result<void> normalize(Project& project, Diagnostics& diagnostics) {
-    NormalizeContext context{project, diagnostics};
+Result<void> normalize(Project& project, Diagnostics& diagnostics, const NormalizeOptions& options) {
+    NormalizeContext context{project, diagnostics, options};
     const size_t errors_before = diagnostics.error_count();
     Json& model = project.model;
     if (!model.is_object()) {

@@ -17,6 +17,15 @@ namespace hako::project {
 // project.environment. Every mistake goes into `diagnostics` at its mark; after
 // the whole model is walked, returns diagnostics.to_error() if there were any.
 // Normalising a normalised model changes nothing.
-Result<void> normalize(Project& project, Diagnostics& diagnostics);
+// Whether relative paths (build contexts, bind sources, env files…) become
+// absolute against the project folder (config --no-path-resolution keeps them).
+enum class PathResolution { Absolute, Keep };
+struct NormalizeOptions {
+    PathResolution paths = PathResolution::Absolute;
+    // False after --no-interpolate: values may still hold ${VAR}, so short
+    // syntax that holds a variable is kept as written instead of parsed.
+    bool interpolated = true;
+};
+Result<void> normalize(Project& project, Diagnostics& diagnostics, const NormalizeOptions& options = {});
 
 }  // namespace hako::project

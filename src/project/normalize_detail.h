@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "src/project/diagnostics.h"
+#include "src/project/normalize.h"
 #include "src/project/project.h"
 
 namespace hako::project::detail {
@@ -19,6 +20,12 @@ namespace hako::project::detail {
 struct NormalizeContext {
     Project& project;
     Diagnostics& diagnostics;
+    NormalizeOptions options;
+
+    // True when `text` still holds a variable because interpolation was off.
+    bool uninterpolated(const std::string& text) const {
+        return !options.interpolated && text.find('$') != std::string::npos;
+    }
 
     void error(const std::string& path, std::string message) {
         diagnostics.error_at(project.marks, path, std::move(message));

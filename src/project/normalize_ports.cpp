@@ -159,7 +159,9 @@ Json normalize_ports(NormalizeContext& context, const Json& ports, const std::st
             normalize_long_port(context, entry, entry_path, out);
         } else if (entry.is_string() || entry.is_number_unsigned() || entry.is_number_integer()) {
             std::string spec = entry.is_string() ? entry.get<std::string>() : entry.dump();
-            if (auto problem = parse_port_spec(spec, out))
+            if (context.uninterpolated(spec)) {
+                out.push_back(entry);
+            } else if (auto problem = parse_port_spec(spec, out))
                 context.error(entry_path, "invalid port \"" + spec + "\": " + *problem);
         } else {
             context.error(entry_path, "a port must be a string, a number or a mapping");

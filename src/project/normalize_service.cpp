@@ -22,6 +22,7 @@ void normalize_duration(Context& context, Json& object, const char* key, const s
     if (!object.is_object() || !object.contains(key) || object[key].is_null()) return;
     Json& value = object[key];
     std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    if (context.uninterpolated(text)) return;
     auto nanoseconds = parse_duration(text);
     if (!nanoseconds) {
         context.error(path_join(path, key), "invalid duration \"" + text + "\" (write e.g. 1m30s, 10s, 500ms)");
@@ -34,6 +35,7 @@ void normalize_duration(Context& context, Json& object, const char* key, const s
 void normalize_size(Context& context, Json& object, const char* key, const std::string& path) {
     if (!object.is_object() || !object.contains(key) || object[key].is_null()) return;
     Json& value = object[key];
+    if (value.is_string() && context.uninterpolated(value.get<std::string>())) return;
     std::optional<int64_t> bytes;
     if (is_integer(value)) bytes = value.get<int64_t>();
     if (value.is_string()) bytes = parse_size(value.get<std::string>());
@@ -48,6 +50,7 @@ void normalize_size(Context& context, Json& object, const char* key, const std::
 void normalize_cpus(Context& context, Json& object, const char* key, const std::string& path) {
     if (!object.is_object() || !object.contains(key) || !object[key].is_string()) return;
     const std::string text = object[key].get<std::string>();
+    if (context.uninterpolated(text)) return;
     try {
         size_t used = 0;
         double value = std::stod(text, &used);
