@@ -138,4 +138,20 @@ YAML
 expect_status 0 config -q
 expect_contains "$ERR" "NO_SUCH_TAG_VARIABLE"
 
+# --no-interpolate keeps short syntax that still holds a variable (a port here)
+# instead of failing to parse it, and --no-path-resolution keeps paths relative
+cd "$WORK" && mkdir vars && cd vars
+cat >compose.yaml <<'YAML'
+services:
+  web:
+    image: busybox
+    ports: ["${WEB_PORT:-8080}:80"]
+    volumes: ["./site:/srv:ro"]
+YAML
+expect_status 0 config --no-interpolate --format json
+expect_equal "$(json_get "$OUT" 'd["services"]["web"]["ports"][0]')" '${WEB_PORT:-8080}:80'
+expect_status 0 config --no-path-resolution --format json
+expect_equal "$(json_get "$OUT" 'd["services"]["web"]["volumes"][0]["source"]')" './site'
+expect_equal "$(json_get "$OUT" 'd["services"]["web"]["ports"][0]["published"]')" '8080'
+
 echo "ok"
