@@ -75,7 +75,10 @@ public:
 
     std::vector<Tree> documents;
 
-    void OnDocumentStart(const YAML::Mark&) override {
+    void OnDocumentStart(const YAML::Mark& mark) override {
+        if (documents.size() > text_.size() + 1) {
+            throw BuildError{mark, "malformed YAML: the parser produced more documents than the text can hold"};
+        }
         documents.emplace_back();
         // One node per 4 bytes is more than YAML can hold; reserving (address
         // space only, pages are touched as used) avoids regrowing the vector.
@@ -132,7 +135,13 @@ private:
 
     uint32_t add(Kind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {
         auto& list = nodes();
-        if (list.size() >= kNoNode - 1) throw BuildError{mark, "too many nodes"};
+        // Every node takes at least one byte of source, so more nodes than a
+        // few per byte means yaml-cpp is looping on malformed input (it can
+        // emit null events forever): stop it instead of hanging.
+        if (list.size() >= kNoNode - 1 || list.size() > options_.max_nodes ||
+            list.size() > 4 * text_.size() + 64) {
+            throw BuildError{mark, "malformed YAML: the parser produced more nodes than the text can hold"};
+        }
         uint32_t index = uint32_t(list.size());
         Node& node = list.emplace_back();
         node.kind = kind;

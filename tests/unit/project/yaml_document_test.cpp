@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "engine/sys/file.h"
 #include "src/project/interpolate.h"
 #include "src/project/yaml_document.h"
 
@@ -549,4 +550,16 @@ TEST_CASE("yaml benchmark: time to decode a generated 500-service file", "[.benc
         best = std::min(best, ms);
     }
     WARN("500 services, " << text.size() << " bytes: best of 5 parse_documents = " << best << " ms");
+}
+
+TEST_CASE("yaml: malformed input on which yaml-cpp emits endless null events fails instead of hanging") {
+    // Found by tests/fuzz/loader_fuzz: yaml-cpp 0.7 loops on this text.
+    auto text = hako::sys::read_file(std::string(HAKO_TEST_DATA) + "/fuzz/yaml-cpp-endless-nulls.yaml");
+    REQUIRE(text.ok());
+    hako::project::Diagnostics diagnostics;
+    hako::project::ParseOptions options;
+    auto documents = hako::project::parse_documents(text.value(), "endless.yaml", options, diagnostics);
+    REQUIRE_FALSE(documents.ok());
+    REQUIRE(diagnostics.has_errors());
+    CHECK(diagnostics.items().front().str().rfind("endless.yaml:", 0) == 0);
 }
