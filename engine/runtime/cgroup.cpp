@@ -121,6 +121,16 @@ std::vector<std::pair<std::string, std::string>> v1_device_writes(const std::vec
     return out;
 }
 
+Result<long long> read_cgroup_key(const fs::path& file, std::string_view key) {
+    auto text = TRY(sys::read_file(file, 4096));
+    std::istringstream in(text);
+    std::string name;
+    long long value = 0;
+    while (in >> name >> value)
+        if (name == key) return value;
+    return 0LL;
+}
+
 Result<void> write_cgroup_file(const fs::path& file, std::string_view value) {
     int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) return Error::from_syscall("open", errno, file.string());

@@ -86,5 +86,8 @@ Result<bool> oom_killed(const std::filesystem::path& dir);
 
 // Writes one cgroup file (no temp file: cgroup files are not regular files).
 Result<void> write_cgroup_file(const std::filesystem::path& file, std::string_view value);
+// Reads a flat-keyed cgroup file ("key value" lines: memory.events,
+// memory.oom_control) and returns the value of `key`, 0 when absent.
+Result<long long> read_cgroup_key(const std::filesystem::path& file, std::string_view key);
 
 }  // namespace hako::runtime

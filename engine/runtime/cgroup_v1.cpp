@@ -75,13 +75,7 @@ Result<void> apply(const std::vector<CgroupMount>& mounts, const std::string& pa
 
 Result<bool> oom_killed(const fs::path& memory_dir) {
     if (memory_dir.empty()) return false;
-    auto text = TRY(sys::read_file(memory_dir / "memory.oom_control", 4096));
-    std::istringstream in(text);
-    std::string key;
-    long long value = 0;
-    while (in >> key >> value)
-        if (key == "oom_kill") return value > 0;
-    return false;
+    return TRY(read_cgroup_key(memory_dir / "memory.oom_control", "oom_kill")) > 0;
 }
 
 }  // namespace hako::runtime::cgroup_v1

@@ -58,13 +58,7 @@ Result<void> apply(const fs::path& mountpoint, const std::string& path, const Re
 }
 
 Result<bool> oom_killed(const fs::path& dir) {
-    auto text = TRY(sys::read_file(dir / "memory.events", 4096));
-    std::istringstream in(text);
-    std::string key;
-    long long value = 0;
-    while (in >> key >> value)
-        if (key == "oom_kill") return value > 0;
-    return false;
+    return TRY(read_cgroup_key(dir / "memory.events", "oom_kill")) > 0;
 }
 
 }  // namespace hako::runtime::cgroup_v2
