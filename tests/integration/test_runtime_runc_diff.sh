@@ -17,7 +17,7 @@ echo "cwd: $(pwd)"
 awk "{print \"mount:\", \$2, \$3}" /proc/self/mounts | sort
 ls -l /dev | awk "{print \"dev:\", \$1, \$5, \$6, \$NF}" | sort
 echo "mount-denied: $(mount -t tmpfs none /mnt 2>/dev/null && echo no || echo yes)"
-echo "kcore: $(wc -c < /proc/kcore)"'
+echo "kcore: $( (wc -c < /proc/kcore) 2>&1 )"'
 
 compare() {  # compare NAME [spec flags…]
   local name=$1
