@@ -237,20 +237,14 @@ Result<runtime::Container> Monitor::launch(const runtime::Spec& spec) {
     create.state_root = store_->runtime_state_dir();
     create.stdio = {null_in.get(), out_w.get(), err_w.get()};
     create.cgroup_path = "/hako/" + record_.id;
-    // The container's init inherits the signal mask: unblock while it is cloned.
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
+    // runtime::create resets the signal mask in the container's init itself.
     auto created = runtime::create(spec, dir_, create);
-    sigprocmask(SIG_SETMASK, &mask_, nullptr);
     if (!created.ok()) {
         // A runtime state left by a monitor that died: clear it and try once more.
         auto stale = runtime::load(store_->runtime_state_dir(), record_.id);
         if (!stale.ok()) return std::move(created).error();
         (void)runtime::destroy(*stale);
-        sigprocmask(SIG_SETMASK, &none, nullptr);
         created = runtime::create(spec, dir_, create);
-        sigprocmask(SIG_SETMASK, &mask_, nullptr);
         if (!created.ok()) return std::move(created).error();
     }
     if (auto started = runtime::start(*created); !started.ok()) {

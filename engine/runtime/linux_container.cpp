@@ -103,8 +103,21 @@ struct InitArguments {
     Stdio stdio;
 };
 
+// A container process starts with every signal unblocked and at its default
+// action, whatever its creator (a monitor with a signalfd) had: the mask and
+// ignored signals would otherwise survive execve.
+void reset_signals() {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int signal = 1; signal < NSIG; ++signal) {
+        if (signal != SIGKILL && signal != SIGSTOP) ::signal(signal, SIG_DFL);
+    }
+}
+
 // The container's init, in its new namespaces; it never returns.
 [[noreturn]] void run_init(const InitArguments& a) {
+    reset_signals();
     auto step = [&](Result<void> result, const char* what) {
         if (!result.ok()) fail_child(a.sync_fd, std::move(result).error().context(what));
     };
@@ -350,6 +363,7 @@ Result<ExecResult> exec(const Container& c, const Process& process, const Stdio&
             send_message(sync_fd, "PID:" + std::to_string(pid));
             _exit(0);
         }
+        reset_signals();
         auto step = [&](Result<void> result, const char* what) {
             if (!result.ok()) fail_child(sync_fd, std::move(result).error().context(what));
         };
