@@ -48,7 +48,12 @@ std::string record_to_json(const ContainerRecord& r) {
               {"cap_drop", r.cap_drop},
               {"network", r.network},
               {"binds", r.binds},
-              {"tmpfs", r.tmpfs}};
+              {"tmpfs", r.tmpfs},
+              {"networking", r.networking},
+              {"mounts", r.mounts},
+              {"devices", r.devices},
+              {"health", r.health},
+              {"process", r.process}};
     return j.dump(2) + "\n";
 }
 
@@ -86,6 +91,11 @@ Result<ContainerRecord> record_from_json(const std::string& text) {
         r.network = j.value("network", "none");
         r.binds = j.value("binds", std::vector<std::string>{});
         r.tmpfs = j.value("tmpfs", std::vector<std::string>{});
+        r.networking = j.value("networking", json::object());
+        r.mounts = j.value("mounts", json::array());
+        r.devices = j.value("devices", json::object());
+        r.health = j.value("health", json::object());
+        r.process = j.value("process", json::object());
         return r;
     } catch (const std::exception& e) {
         return Error(std::string("bad container record: ") + e.what());

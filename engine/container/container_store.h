@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,13 @@ struct ContainerRecord {
     std::string network = "none";   // none | host
     std::vector<std::string> binds;  // HOST:CTR[:ro]
     std::vector<std::string> tmpfs;  // CTR[:options]
+    // Sections that one engine module each reads for itself; docs/formats.md gives
+    // their shapes (close to the Compose file's long syntax, already normalised).
+    nlohmann::json networking = nlohmann::json::object();  // engine/net: mode, endpoints, ports, dns, hosts
+    nlohmann::json mounts = nlohmann::json::array();       // engine/volume: volumes, binds, tmpfs, secrets, configs
+    nlohmann::json devices = nlohmann::json::object();     // engine/device: devices, requests, cgroup rules
+    nlohmann::json health = nlohmann::json::object();      // engine/monitor: the healthcheck
+    nlohmann::json process = nlohmann::json::object();     // tty, stdin, init, runtime, log options, sysctls, ulimits …
 
     std::vector<std::string> args() const;  // entrypoint + cmd
 };

@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 
+#include "engine/container/hooks.h"
 #include "engine/image/image_store.h"
 #include "engine/monitor/monitor.h"
 #include "engine/runtime/linux_container.h"
@@ -30,23 +31,6 @@ Result<void> wait_monitor_gone(const ContainerStore& store, const std::string& i
         if (waited >= timeout_ms) return Error("timed out waiting for container " + id + " to stop");
         sleep_ms(5);
     }
-}
-
-Result<void> check_bind(const std::string& bind) {
-    auto bad = [&](const std::string& why) { return Error("invalid volume specification '" + bind + "': " + why, kRunFailure); };
-    size_t first = bind.find(':');
-    if (first == std::string::npos) return bad("want HOST:CONTAINER[:ro|rw] (anonymous volumes are not supported)");
-    std::string host = bind.substr(0, first), rest = bind.substr(first + 1);
-    size_t second = rest.find(':');
-    std::string target = rest.substr(0, second);
-    if (host.empty() || host[0] != '/') return bad("the host path must be absolute (named volumes are not supported)");
-    if (target.empty() || target[0] != '/') return bad("the container path must be absolute");
-    if (second != std::string::npos) {
-        std::string mode = rest.substr(second + 1);
-        if (mode != "ro" && mode != "rw") return bad("unknown mode '" + mode + "'");
-    }
-    if (::access(host.c_str(), F_OK) != 0) return bad("the host path does not exist");
-    return ok();
 }
 
 }  // namespace
@@ -107,14 +91,15 @@ Result<ContainerRecord> create_container(const ContainerStore& store, const Crea
     r.auto_remove = request.auto_remove;
     r.cap_add = request.cap_add;
     r.cap_drop = request.cap_drop;
-    if (request.network != "none" && request.network != "host")
-        return Error("network " + request.network + " not found (hako containers support none and host)", kRunFailure);
     r.network = request.network;
-    for (const auto& bind : request.binds) TRY(check_bind(bind));
     r.binds = request.binds;
-    for (const auto& t : request.tmpfs)
-        if (t.empty() || t[0] != '/') return Error("invalid tmpfs mount '" + t + "': the path must be absolute", kRunFailure);
     r.tmpfs = request.tmpfs;
+    r.networking = request.networking;
+    r.mounts = request.mounts;
+    r.devices = request.devices;
+    r.health = request.health;
+    r.process = request.process;
+    TRY(check_create(store, r));
     TRY(store.create(r));
     return r;
 }
@@ -164,7 +149,8 @@ Result<void> kill_container(const ContainerStore& store, const ContainerRecord& 
     return runtime::kill(container, signal);
 }
 
-Result<void> remove_container(const ContainerStore& store, const ContainerRecord& record, bool force) {
+Result<void> remove_container(const ContainerStore& store, const ContainerRecord& record, bool force,
+                              bool remove_volumes) {
     auto state = store.observed_state(record.id);
     if (is_running(state)) {
         if (!force)
@@ -175,6 +161,10 @@ Result<void> remove_container(const ContainerStore& store, const ContainerRecord
     // What a monitor that died may have left: the runtime's state and cgroup, the mount.
     if (auto stale = runtime::load(store.runtime_state_dir(), record.id); stale.ok()) (void)runtime::destroy(*stale);
     ::umount2((store.dir(record.id) / "rootfs").c_str(), MNT_DETACH);
+    RunContext context{store, record, store.dir(record.id)};
+    net::detach(context);  // a monitor killed with -9 never did
+    volume::release(context);
+    TRY(on_remove(context, remove_volumes));
     return store.remove_files(record.id);
 }
 

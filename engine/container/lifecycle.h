@@ -33,6 +33,13 @@ struct CreateRequest {
     std::string network = "none";  // none | host
     std::vector<std::string> binds, tmpfs;
     std::optional<int> stop_timeout;
+    // The record's module sections (container_store.h), copied as given; each
+    // module checks its own at create time (hooks.h).
+    nlohmann::json networking = nlohmann::json::object();
+    nlohmann::json mounts = nlohmann::json::array();
+    nlohmann::json devices = nlohmann::json::object();
+    nlohmann::json health = nlohmann::json::object();
+    nlohmann::json process = nlohmann::json::object();
 };
 
 // Resolves the image, applies docker's Entrypoint/Cmd/Env/WorkingDir/User rules
@@ -57,7 +64,9 @@ Result<void> stop_container(const ContainerStore& store, const ContainerRecord& 
                             std::optional<int> grace_seconds);
 Result<void> kill_container(const ContainerStore& store, const ContainerRecord& record, int signal);
 // Without force a running container is refused (status 1); with force it is killed first.
-Result<void> remove_container(const ContainerStore& store, const ContainerRecord& record, bool force);
+// With remove_volumes the container's anonymous volumes go too (docker rm -v).
+Result<void> remove_container(const ContainerStore& store, const ContainerRecord& record, bool force,
+                              bool remove_volumes = false);
 // Blocks until the container is not running; its exit code.
 Result<int> wait_container(const ContainerStore& store, const ContainerRecord& record);
 

@@ -20,6 +20,7 @@
 #include "engine/container/log_line.h"
 #include "engine/image/image_store.h"
 #include "engine/runtime/linux_container.h"
+#include "engine/container/hooks.h"
 #include "engine/runtime/spec_defaults.h"
 #include "engine/sys/file.h"
 
@@ -127,8 +128,12 @@ void Monitor::write_state() { (void)store_->write_state(record_.id, state_); }
         state_.pid = 0;
         write_state();
     }
+    if (store_) volume::release(container::RunContext{*store_, record_, dir_});
     if (mounted_) ::umount2((dir_ / "rootfs").c_str(), MNT_DETACH);
-    if (store_ && record_.auto_remove) (void)store_->remove_files(record_.id);
+    if (store_ && record_.auto_remove) {
+        (void)container::on_remove(container::RunContext{*store_, record_, dir_}, true);
+        (void)store_->remove_files(record_.id);
+    }
     if (!exit_sent_) status_line(status_fd_, "error " + std::to_string(code) + " " + message);
     _exit(1);
 }
@@ -188,39 +193,13 @@ Result<runtime::Spec> Monitor::build_spec() {
     if (record_.memory > 0) c.memory = record_.memory;
     if (record_.nano_cpus > 0) c.cpus = static_cast<double>(record_.nano_cpus) / 1e9;
     if (record_.pids_limit > 0) c.pids_limit = record_.pids_limit;
-    c.network = record_.network == "host" ? runtime::NetworkMode::Host : runtime::NetworkMode::None;
     c.rootfs = (dir_ / "rootfs").string();
     c.cgroups_path = "/hako/" + record_.id;
-    for (const auto& bind : record_.binds) {
-        runtime::Mount m;
-        size_t first = bind.find(':');
-        m.source = bind.substr(0, first);
-        std::string rest = bind.substr(first + 1);
-        size_t second = rest.find(':');
-        m.destination = rest.substr(0, second);
-        std::string mode = second == std::string::npos ? "rw" : rest.substr(second + 1);
-        m.type = "bind";
-        m.options = {"rbind", mode == "ro" ? "ro" : "rw"};
-        c.mounts.push_back(std::move(m));
-    }
-    for (const auto& entry : record_.tmpfs) {
-        runtime::Mount m;
-        size_t colon = entry.find(':');
-        m.destination = entry.substr(0, colon);
-        m.type = m.source = "tmpfs";
-        m.options = {"nosuid", "nodev", "noexec"};
-        if (colon != std::string::npos) {
-            std::string extra = entry.substr(colon + 1);
-            for (size_t start = 0; start <= extra.size();) {
-                size_t comma = extra.find(',', start);
-                if (comma == std::string::npos) comma = extra.size();
-                if (comma > start) m.options.push_back(extra.substr(start, comma - start));
-                start = comma + 1;
-            }
-        }
-        c.mounts.push_back(std::move(m));
-    }
+    container::RunContext context{*store_, record_, dir_};
+    TRY(net::prepare(context, c));
+    TRY(volume::prepare(context, c));
     auto spec = TRY(runtime::build_spec(c, dir_ / "rootfs"));
+    TRY(device::apply(context, spec));
     TRY(sys::write_file_atomic(dir_ / "config.json", runtime::to_json(spec), 0600));
     return spec;
 }
@@ -247,7 +226,14 @@ Result<runtime::Container> Monitor::launch(const runtime::Spec& spec) {
         created = runtime::create(spec, dir_, create);
         if (!created.ok()) return std::move(created).error();
     }
+    container::RunContext context{*store_, record_, dir_};
+    if (auto attached = net::attach(context, created->pid()); !attached.ok()) {
+        net::detach(context);
+        (void)runtime::destroy(*created);
+        return std::move(attached).error();
+    }
     if (auto started = runtime::start(*created); !started.ok()) {
+        net::detach(context);
         (void)runtime::destroy(*created);
         return std::move(started).error();
     }
@@ -383,6 +369,7 @@ void Monitor::run() {
         auto oom = runtime::oom_killed(*container);
         state_.oom_killed = oom.ok() && *oom;
         (void)runtime::destroy(*container);
+        net::detach(container::RunContext{*store_, record_, dir_});
         state_.pid = 0;
         state_.finished_at = image::now_rfc3339();
         if (!container::should_restart(record_.restart, state_.exit_code, state_.restart_count, stop_requested_))
@@ -412,10 +399,14 @@ void Monitor::run() {
 }
 
 [[noreturn]] void Monitor::finish() {
+    volume::release(container::RunContext{*store_, record_, dir_});
     if (mounted_) ::umount2((dir_ / "rootfs").c_str(), MNT_DETACH);
     state_.status = "exited";
     state_.pid = 0;
-    if (record_.auto_remove) (void)store_->remove_files(record_.id);
+    if (record_.auto_remove) {
+        (void)container::on_remove(container::RunContext{*store_, record_, dir_}, true);
+        (void)store_->remove_files(record_.id);
+    }
     else write_state();
     if (!exit_sent_) status_line(status_fd_, "exit " + std::to_string(state_.exit_code));
     _exit(0);

@@ -76,6 +76,13 @@ std::unique_ptr<CLI::App> make_app(Context& ctx) {
     add_image_commands(*app, ctx);
     add_container_commands(*app, ctx);
     add_runtime_commands(*app, ctx);
+    add_network_commands(*app, ctx);
+    add_volume_commands(*app, ctx);
+    add_system_commands(*app, ctx);
+    add_login_commands(*app, ctx);
+    add_compose_lifecycle_commands(*app, ctx);
+    add_compose_view_commands(*app, ctx);
+    add_compose_build_commands(*app, ctx);
     add_version_command(*app, ctx);
     return app;
 }

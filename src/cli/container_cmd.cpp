@@ -509,6 +509,8 @@ void add_container_commands(CLI::App& app, Context& ctx) {
     add_inspect(*noun, ctx);
     add_logs(*noun, ctx);
     add_wait(*noun, ctx);
+    add_container_cp_commands(*noun, ctx);
+    add_container_layer_commands(*noun, ctx);
 }
 
 }  // namespace hako::cli

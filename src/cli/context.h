@@ -41,5 +41,23 @@ void add_project_commands(CLI::App& app, Context& ctx);    // config, graph (and
 void add_image_commands(CLI::App& app, Context& ctx);      // image …
 void add_container_commands(CLI::App& app, Context& ctx);  // container …
 void add_runtime_commands(CLI::App& app, Context& ctx);    // runtime … (the built-in OCI runtime, runc-like)
+void add_network_commands(CLI::App& app, Context& ctx);    // network …            (network_cmd.cpp)
+void add_volume_commands(CLI::App& app, Context& ctx);     // volume …             (volume_cmd.cpp)
+void add_system_commands(CLI::App& app, Context& ctx);     // system info …        (system_cmd.cpp)
+void add_login_commands(CLI::App& app, Context& ctx);      // login, logout        (login_cmd.cpp)
+// Project verbs (docker compose): up, down, create, start, stop, restart, kill, rm,
+// run, scale, pause, unpause (compose_lifecycle_cmd.cpp and the files it names) …
+void add_compose_lifecycle_commands(CLI::App& app, Context& ctx);
+// … and ps, logs, exec, top, port, images, events, cp, ls, attach, stats, wait
+// (compose_view_cmd.cpp and the files it names).
+void add_compose_view_commands(CLI::App& app, Context& ctx);
+// … and build, pull, push (compose_build_cmd.cpp).
+void add_compose_build_commands(CLI::App& app, Context& ctx);
+// Extra verbs under `image`: build (image_build_cmd.cpp); save, load, pull, push (image_archive_cmd.cpp).
+void add_image_build_commands(CLI::App& image_noun, Context& ctx);
+void add_image_archive_commands(CLI::App& image_noun, Context& ctx);
+// Extra verbs under `container`: cp (container_cp_cmd.cpp); diff, commit (container_layer_cmd.cpp).
+void add_container_cp_commands(CLI::App& container_noun, Context& ctx);
+void add_container_layer_commands(CLI::App& container_noun, Context& ctx);
 
 }  // namespace hako::cli

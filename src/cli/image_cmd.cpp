@@ -502,6 +502,8 @@ void add_image_commands(CLI::App& app, Context& ctx) {
     add_inspect(*noun, ctx);
     add_history(*noun, ctx);
     add_prune(*noun, ctx);
+    add_image_build_commands(*noun, ctx);
+    add_image_archive_commands(*noun, ctx);
 }
 
 }  // namespace hako::cli
