@@ -112,7 +112,10 @@ std::string state_to_json(const ContainerState& s) {
               {"monitor_pid", s.monitor_pid},
               {"monitor_start_time", s.monitor_start_time},
               {"restart_count", s.restart_count},
-              {"error", s.error}};
+              {"error", s.error},
+              {"health_status", s.health_status},
+              {"health_failing_streak", s.health_failing_streak},
+              {"health_log", s.health_log}};
     return j.dump() + "\n";
 }
 
@@ -130,6 +133,9 @@ Result<ContainerState> state_from_json(const std::string& text) {
         s.monitor_start_time = j.value("monitor_start_time", uint64_t{0});
         s.restart_count = j.value("restart_count", 0);
         s.error = j.value("error", "");
+        s.health_status = j.value("health_status", "");
+        s.health_failing_streak = j.value("health_failing_streak", 0);
+        s.health_log = j.value("health_log", json::array());
         return s;
     } catch (const std::exception& e) {
         return Error(std::string("bad container state: ") + e.what());

@@ -71,6 +71,10 @@ struct ContainerState {
     uint64_t monitor_start_time = 0;  // /proc/PID/stat field 22 of the monitor
     int restart_count = 0;
     std::string error;
+    // The healthcheck's verdict: "" (none configured), "starting", "healthy", "unhealthy".
+    std::string health_status;
+    int health_failing_streak = 0;
+    nlohmann::json health_log = nlohmann::json::array();  // the last results, docker's State.Health.Log shape
 };
 
 class ContainerStore {

@@ -83,6 +83,7 @@ std::unique_ptr<CLI::App> make_app(Context& ctx) {
     add_compose_lifecycle_commands(*app, ctx);
     add_compose_view_commands(*app, ctx);
     add_compose_build_commands(*app, ctx);
+    add_compose_pull_commands(*app, ctx);
     add_version_command(*app, ctx);
     return app;
 }

@@ -51,8 +51,9 @@ void add_compose_lifecycle_commands(CLI::App& app, Context& ctx);
 // … and ps, logs, exec, top, port, images, events, cp, ls, attach, stats, wait
 // (compose_view_cmd.cpp and the files it names).
 void add_compose_view_commands(CLI::App& app, Context& ctx);
-// … and build, pull, push (compose_build_cmd.cpp).
+// … and build (compose_build_cmd.cpp), pull, push (compose_pull_cmd.cpp).
 void add_compose_build_commands(CLI::App& app, Context& ctx);
+void add_compose_pull_commands(CLI::App& app, Context& ctx);
 // Extra verbs under `image`: build (image_build_cmd.cpp); save, load, pull, push (image_archive_cmd.cpp).
 void add_image_build_commands(CLI::App& image_noun, Context& ctx);
 void add_image_archive_commands(CLI::App& image_noun, Context& ctx);
