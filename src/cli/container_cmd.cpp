@@ -18,6 +18,7 @@
 #include "engine/store/state_root.h"
 #include "src/cli/context.h"
 #include "src/cli/output.h"
+#include "src/cli/run_flags.h"
 
 namespace hako::cli {
 
@@ -36,14 +37,15 @@ void fail(Context& ctx, Error error) { ctx.exit_status = report(Result<void>(std
 
 // The flags run and create share, as typed.
 struct CreateFlags {
-    std::string name, workdir, user, entrypoint, hostname, memory, restart = "no", network = "none";
+    std::string name, workdir, user, entrypoint, hostname, memory, restart = "no";
     bool entrypoint_set = false;
-    std::vector<std::string> env, env_files, cap_add, cap_drop, volumes, tmpfs, labels;
+    std::vector<std::string> env, env_files, cap_add, cap_drop, labels;
     double cpus = 0;
     int64_t pids_limit = 0;
     bool privileged = false, read_only = false, remove = false, detach = false;
     std::string image;
     std::vector<std::string> args;
+    std::vector<std::shared_ptr<ModuleRunFlags>> modules;  // network, volume and device flags
 };
 
 void add_create_flags(CLI::App* cmd, CreateFlags& f, bool for_run) {
@@ -66,9 +68,7 @@ void add_create_flags(CLI::App* cmd, CreateFlags& f, bool for_run) {
     cmd->add_flag("--privileged", f.privileged, "Give extended privileges to this container");
     cmd->add_flag("--read-only", f.read_only, "Mount the container's root filesystem as read only");
     cmd->add_option("--restart", f.restart, "Restart policy: no, always, on-failure[:N], unless-stopped");
-    cmd->add_option("--network", f.network, "none or host");
-    cmd->add_option("-v,--volume", f.volumes, "Bind mount HOST:CONTAINER[:ro]");
-    cmd->add_option("--tmpfs", f.tmpfs, "Mount a tmpfs at PATH[:options]");
+    f.modules = {add_network_run_flags(cmd), add_volume_run_flags(cmd), add_device_run_flags(cmd)};
     cmd->add_option("-l,--label", f.labels, "Set metadata KEY=VALUE");
     cmd->add_option("IMAGE", f.image, "Image")->required();
     // Everything after IMAGE is the container's command, flags included (read from remaining()).
@@ -118,9 +118,7 @@ Result<container::CreateRequest> make_request(const Context& ctx, const CreateFl
     r.auto_remove = f.remove;
     r.cap_add = f.cap_add;
     r.cap_drop = f.cap_drop;
-    r.network = f.network;
-    r.binds = f.volumes;
-    r.tmpfs = f.tmpfs;
+    for (const auto& module : f.modules) TRY(module->finish(ctx, r));
     return r;
 }
 
