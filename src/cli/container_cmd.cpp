@@ -68,7 +68,8 @@ void add_create_flags(CLI::App* cmd, CreateFlags& f, bool for_run) {
     cmd->add_flag("--privileged", f.privileged, "Give extended privileges to this container");
     cmd->add_flag("--read-only", f.read_only, "Mount the container's root filesystem as read only");
     cmd->add_option("--restart", f.restart, "Restart policy: no, always, on-failure[:N], unless-stopped");
-    f.modules = {add_network_run_flags(cmd), add_volume_run_flags(cmd), add_device_run_flags(cmd)};
+    f.modules = {add_network_run_flags(cmd), add_volume_run_flags(cmd), add_device_run_flags(cmd),
+                 add_process_run_flags(cmd)};
     cmd->add_option("-l,--label", f.labels, "Set metadata KEY=VALUE");
     cmd->add_option("IMAGE", f.image, "Image")->required();
     // Everything after IMAGE is the container's command, flags included (read from remaining()).
