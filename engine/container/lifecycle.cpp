@@ -77,6 +77,10 @@ Result<ContainerRecord> create_container(const ContainerStore& store, const Crea
         TRY(parse_signal(defaults.stop_signal));
         r.stop_signal = defaults.stop_signal;
     }
+    if (!request.stop_signal.empty()) {
+        TRY(parse_signal(request.stop_signal));
+        r.stop_signal = request.stop_signal;
+    }
     if (request.stop_timeout) r.stop_timeout = *request.stop_timeout;
     r.memory = request.memory;
     if (r.memory != 0 && r.memory < 6 * 1024 * 1024)

@@ -33,6 +33,7 @@ struct CreateRequest {
     std::string network = "none";  // none | host
     std::vector<std::string> binds, tmpfs;
     std::optional<int> stop_timeout;
+    std::string stop_signal;  // empty: the image's StopSignal, else SIGTERM (compose stop_signal)
     // The record's module sections (container_store.h), copied as given; each
     // module checks its own at create time (hooks.h).
     nlohmann::json networking = nlohmann::json::object();
