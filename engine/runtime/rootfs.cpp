@@ -39,6 +39,43 @@ unsigned long locked_flags(const std::string& path) {
     return flags;
 }
 
+// The mount_setattr(2) attributes for MS_* flags.
+uint64_t mount_attributes(unsigned long flags) {
+    uint64_t attr = 0;
+    if (flags & MS_RDONLY) attr |= MOUNT_ATTR_RDONLY;
+    if (flags & MS_NOSUID) attr |= MOUNT_ATTR_NOSUID;
+    if (flags & MS_NODEV) attr |= MOUNT_ATTR_NODEV;
+    if (flags & MS_NOEXEC) attr |= MOUNT_ATTR_NOEXEC;
+    if (flags & MS_NODIRATIME) attr |= MOUNT_ATTR_NODIRATIME;
+    if (flags & MS_NOATIME) attr |= MOUNT_ATTR_NOATIME;
+    else if (flags & MS_STRICTATIME) attr |= MOUNT_ATTR_STRICTATIME;
+    else if (flags & MS_RELATIME) attr |= MOUNT_ATTR_RELATIME;
+    return attr;
+}
+
+// A bind mount made with the new mount API: the source is cloned as a detached
+// tree, given its flags and propagation while nobody can see it, and attached
+// onto the already resolved target fd. No path is looked up again after the
+// target was resolved inside the root, so a symlink swapped in meanwhile (the
+// CVE-2021-30465 race) cannot move the mount. Returns ENOSYS on old kernels.
+Result<void> bind_detached(const Mount& m, const MountOptions& options, int target_fd) {
+    unsigned int clone_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (options.recursive ? AT_RECURSIVE : 0);
+    int tree = static_cast<int>(::open_tree(AT_FDCWD, m.source.c_str(), clone_flags));
+    if (tree < 0) return Error::from_syscall("open_tree", errno, m.source);
+    sys::UniqueFd tree_owner(tree);
+    mount_attr attr{};
+    attr.attr_set = mount_attributes(options.flags);
+    if (attr.attr_set & MOUNT_ATTR__ATIME) attr.attr_clr |= MOUNT_ATTR__ATIME;
+    attr.propagation = options.propagation & ~static_cast<unsigned long>(MS_REC);
+    bool recursive_attr = options.recursive || (options.propagation & MS_REC);
+    if ((attr.attr_set || attr.propagation) &&
+        ::mount_setattr(tree, "", AT_EMPTY_PATH | (recursive_attr ? AT_RECURSIVE : 0), &attr, sizeof attr) != 0)
+        return Error::from_syscall("mount_setattr", errno, m.destination);
+    if (::move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+        return Error::from_syscall("move_mount", errno, m.destination);
+    return ok();
+}
+
 Result<void> mount_one(int root_fd, const Mount& m) {
     MountOptions options = parse_mount_options(m.options);
     bool bind = options.bind || m.type == "bind";
@@ -50,9 +87,14 @@ Result<void> mount_one(int root_fd, const Mount& m) {
     }
     if (m.type == "cgroup" || m.type == "cgroup2")
         return Error("mount " + m.destination + ": cgroup mounts are not supported by hako's runtime yet");
+    // Resolved once, confined to the root: a symlink planted in the image or in a
+    // volume mounted earlier resolves inside the container, never onto the host.
     auto target = TRY(ensure_in_root(root_fd, m.destination, kind));
     std::string target_path = fd_path(target.get());
     if (bind) {
+        auto detached = bind_detached(m, options, target.get());
+        if (detached.ok()) return ok();
+        if (detached.error().errno_value != ENOSYS) return detached;
         TRY(do_mount(m.source, target_path, nullptr, MS_BIND | (options.recursive ? MS_REC : 0), "",
                      m.destination));
         // Flags other than bind need a remount of the new mount, found again by path.
@@ -119,6 +161,11 @@ MountOptions parse_mount_options(const std::vector<std::string>& options) {
 
 Result<void> prepare_rootfs(const Spec& spec, const fs::path& rootfs, int console_fd) {
     unsigned long root_propagation = MS_PRIVATE | MS_REC;
+    // A mount that asks for shared or slave propagation only receives the host's
+    // mount events if the container's copy of the host mounts stays a slave (as
+    // docker sets rootfsPropagation); events never flow back to the host.
+    for (const auto& m : spec.mounts)
+        if (parse_mount_options(m.options).propagation & (MS_SHARED | MS_SLAVE)) root_propagation = MS_SLAVE | MS_REC;
     if (!spec.linux_spec.rootfs_propagation.empty()) {
         root_propagation = propagation_of(spec.linux_spec.rootfs_propagation);
         if (!root_propagation) return Error("unknown rootfsPropagation " + spec.linux_spec.rootfs_propagation);
