@@ -1,8 +1,173 @@
-// This file implements dns::sync (dns_control.h); the responder arrives with engine/net/dns_*.
+// This file implements dns::sync (dns_control.h): it starts the state root's DNS
+// responder (setsid + double fork, as the container monitor), signals it to reload,
+// or stops it, under RUN/dns.lock; a pid is signalled only when its start time
+// matches the one the responder wrote, so a reused pid is never hit.
 #include "engine/net/dns_control.h"
 
-namespace hako::dns {
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-Result<void> sync(const std::filesystem::path&) { return ok(); }
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "engine/net/dns_records.h"
+#include "engine/net/dns_server.h"
+#include "engine/runtime/state.h"
+#include "engine/store/state_root.h"
+#include "engine/sys/file.h"
+#include "engine/sys/lock.h"
+
+namespace hako::dns {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kReadyTimeoutMs = 5000;
+constexpr int kStopTimeoutMs = 2000;
+constexpr int kReloadTimeoutMs = 2000;
+
+// The responder's pid when RUN/dns.pid names a live process with the recorded start time.
+std::optional<pid_t> running_responder(const fs::path& run_dir) {
+    auto text = sys::read_file(run_dir / kPidFile, 256);
+    if (!text.ok()) return std::nullopt;
+    long pid = 0;
+    unsigned long long start = 0;
+    if (std::sscanf(text->c_str(), "%ld %llu", &pid, &start) != 2 || pid <= 1 || start == 0) return std::nullopt;
+    auto stat = sys::read_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+    if (!stat.ok()) return std::nullopt;
+    auto close = stat->rfind(')');
+    if (close == std::string::npos || close + 2 >= stat->size()) return std::nullopt;
+    char state = (*stat)[close + 2];
+    if (state == 'Z' || state == 'X') return std::nullopt;
+    if (runtime::process_start_time(static_cast<pid_t>(pid)) != start) return std::nullopt;
+    return static_cast<pid_t>(pid);
+}
+
+// Reads the responder's status line, waiting at most kReadyTimeoutMs.
+std::string read_status(int fd) {
+    std::string line;
+    for (;;) {
+        pollfd p{fd, POLLIN, 0};
+        int ready = ::poll(&p, 1, kReadyTimeoutMs);
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) return line.empty() ? "error the DNS responder did not start in time" : line;
+        char c;
+        ssize_t n = ::read(fd, &c, 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0 || c == '\n') return line;
+        line.push_back(c);
+    }
+}
+
+[[noreturn]] void become_responder(const ServerOptions& options, int status_fd) {
+    // Nothing of the caller's stays open here: not its locks (the sync lock among
+    // them), not a monitor's status pipe that its CLI is reading to the end.
+    if (::dup2(status_fd, 3) < 0) _exit(1);
+    ::syscall(SYS_close_range, 4u, ~0u, 0u);
+    int null_fd = ::open("/dev/null", O_RDWR);
+    for (int fd = 0; fd < 3; ++fd) ::dup2(null_fd, fd);
+    if (null_fd > 3) ::close(null_fd);
+    if (::chdir("/") != 0) _exit(1);
+    ::umask(022);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int signal = 1; signal < NSIG; ++signal) ::signal(signal, SIG_DFL);
+    ::signal(SIGPIPE, SIG_IGN);
+    serve(options, 3);
+}
+
+Result<void> spawn(const fs::path& root, const fs::path& run_dir) {
+    ServerOptions options;
+    options.root = root;
+    options.run_dir = run_dir;
+    const char* resolv = std::getenv("HAKO_RESOLV_CONF");
+    options.resolv_conf = resolv && *resolv ? fs::path(resolv) : fs::path("/etc/resolv.conf");
+    int status[2];
+    if (::pipe2(status, O_CLOEXEC) != 0) return Error::from_syscall("pipe2", errno, "DNS responder status");
+    sys::UniqueFd read_end(status[0]);
+    pid_t child = ::fork();
+    if (child < 0) {
+        ::close(status[1]);
+        return Error::from_syscall("fork", errno, "DNS responder");
+    }
+    if (child == 0) {
+        ::setsid();
+        pid_t responder = ::fork();
+        if (responder != 0) _exit(responder < 0 ? 1 : 0);
+        become_responder(options, status[1]);
+    }
+    ::close(status[1]);
+    int wait_status = 0;
+    while (::waitpid(child, &wait_status, 0) < 0 && errno == EINTR) {
+    }
+    std::string line = read_status(read_end.get());
+    if (line.rfind("ready ", 0) == 0) return ok();
+    if (line.rfind("error ", 0) == 0) line = line.substr(6);
+    return Error("DNS responder: " + (line.empty() ? std::string("it exited before it was ready") : line));
+}
+
+// Asks the responder to reload and waits for its answer, so the records and
+// listeners are current when sync returns. False when it could not be asked.
+bool reload_and_wait(const fs::path& run_dir) {
+    fs::path path = run_dir / kControlSocket;
+    sockaddr_un server{};
+    server.sun_family = AF_UNIX;
+    if (path.native().size() >= sizeof server.sun_path) return false;
+    std::strcpy(server.sun_path, path.c_str());
+    sys::UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!fd) return false;
+    sa_family_t family = AF_UNIX;  // autobind: an abstract address to be answered on
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&family), sizeof family) != 0) return false;
+    if (::sendto(fd.get(), "reload", 6, 0, reinterpret_cast<sockaddr*>(&server), sizeof server) != 6) return false;
+    pollfd p{fd.get(), POLLIN, 0};
+    for (;;) {
+        int ready = ::poll(&p, 1, kReloadTimeoutMs);
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready != 1) return false;
+        char answer[8];
+        return ::recv(fd.get(), answer, sizeof answer, 0) == 2;
+    }
+}
+
+Result<void> stop(pid_t pid, const fs::path& run_dir) {
+    if (::kill(pid, SIGTERM) != 0 && errno != ESRCH) return Error::from_syscall("kill", errno, "DNS responder");
+    for (int waited = 0; waited < kStopTimeoutMs; waited += 10) {
+        if (!running_responder(run_dir)) return ok();
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return Error("DNS responder " + std::to_string(pid) + " did not stop within " +
+                 std::to_string(kStopTimeoutMs / 1000) + "s");
+}
+
+}  // namespace
+
+Result<void> sync(const fs::path& root_path) {
+    fs::path root = fs::absolute(root_path);
+    auto state_root = TRY(store::StateRoot::open(root));
+    const fs::path& run_dir = state_root.run_dir();
+    auto lock = TRY(sys::FileLock::acquire(run_dir / kLockFile, sys::LockMode::Exclusive));
+    bool needed = any_bridge_network(root);
+    std::optional<pid_t> running = running_responder(run_dir);
+    if (needed && !running) return spawn(root, run_dir);
+    if (needed && running) {
+        if (reload_and_wait(run_dir)) return ok();
+        if (::kill(*running, SIGHUP) == 0) return ok();
+        if (errno != ESRCH) return Error::from_syscall("kill", errno, "DNS responder");
+        return spawn(root, run_dir);  // it left between the check and the signal
+    }
+    if (running) return stop(*running, run_dir);
+    return ok();
+}
 
 }  // namespace hako::dns
