@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "engine/container/image_usage.h"
 #include "engine/image/image_store.h"
 #include "engine/image/reference.h"
 #include "engine/sys/fd.h"
@@ -25,8 +26,9 @@ using ojson = nlohmann::ordered_json;
 using image::ImageRecord;
 using image::ImageStore;
 
+// The image store, told which images containers use (rm and prune keep those).
 Result<ImageStore> open_store(const Context& ctx) {
-    return ImageStore::open(ctx.global.root.empty() ? store::kDefaultRoot : ctx.global.root);
+    return container::open_image_store_with_usage(ctx.global.root.empty() ? store::kDefaultRoot : ctx.global.root);
 }
 
 // docker's units.HumanSizeWithPrecision(size, 3): decimal units.
