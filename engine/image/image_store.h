@@ -113,6 +113,10 @@ public:
     // load and pull.
     Result<ImageRecord> commit(const ImageConfig& config, const std::vector<LayerRef>& layers,
                                const std::vector<std::string>& tags) const;
+    // Like commit, but stores `config_json` byte for byte (so an image keeps the id it
+    // had elsewhere: load, pull). Its rootfs.diff_ids must match `layers`.
+    Result<ImageRecord> commit_verbatim(std::string_view config_json, const std::vector<LayerRef>& layers,
+                                        const std::vector<std::string>& tags) const;
     // `docker import`: a rootfs tar (plain, gzip or zstd) read from `fd` becomes a
     // one-layer image, tagged `tag` when it is not empty.
     Result<ImageRecord> import(int fd, const std::string& tag, const ImportOptions& options) const;
