@@ -231,12 +231,15 @@ Result<json> parse_mount_flag(const std::string& spec) {
         } else if (key == "volume-label") {
             auto [k, v] = TRY(pair());
             labels[k] = v;
-        } else if (key == "tmpfs-size") tmpfs["size"] = TRY(size_value(json(value), "tmpfs-size"));
+        } else if (key == "file") m["file"] = value;
+        else if (key == "uid" || key == "gid") m[key] = value;
+        else if (key == "mode") m["mode"] = TRY(mode_value(json(value), "mode"));
+        else if (key == "tmpfs-size") tmpfs["size"] = TRY(size_value(json(value), "tmpfs-size"));
         else if (key == "tmpfs-mode") tmpfs["mode"] = TRY(mode_value(json(value), "tmpfs-mode"));
         else return bad("unexpected key '" + key + "' in '" + field + "'");
     }
     std::string type = m["type"];
-    if (m["target"] == "") return bad("target is required");
+    if (m["target"] == "" && type != "secret" && type != "config") return bad("target is required");
     if (type == "bind") {
         if (m["source"] == "") return bad("source is required when type is bind");
         m["bind"] = bind;
@@ -247,9 +250,16 @@ Result<json> parse_mount_flag(const std::string& spec) {
     } else if (type == "tmpfs") {
         if (m["source"] != "") return bad("source is not allowed for tmpfs");
         m["tmpfs"] = tmpfs;
+    } else if (type == "secret" || type == "config") {
+        // hako's own: a file of the host as a secret or config, with owner and mode.
+        if (!m.contains("file")) return bad("a " + type + " needs file=HOST-PATH");
+        if (m["target"] == "") m.erase("target");
     } else {
-        return bad("unknown mount type '" + type + "' (bind, volume or tmpfs)");
+        return bad("unknown mount type '" + type + "' (bind, volume, tmpfs, secret or config)");
     }
+    if (type != "secret" && type != "config")
+        for (const char* key : {"file", "uid", "gid", "mode"})
+            if (m.contains(key)) return bad(std::string("'") + key + "' applies to secret and config mounts only");
     return normalize_mount(m, "--mount " + spec);
 }
 

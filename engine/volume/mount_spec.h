@@ -22,7 +22,8 @@ Result<nlohmann::json> parse_volume_flag(const std::string& spec);
 // --tmpfs "/ctr[:size=64m,mode=1777,ro,exec,…]" (noexec unless exec, as docker).
 Result<nlohmann::json> parse_tmpfs_flag(const std::string& spec);
 // --mount "type=bind|volume|tmpfs,source=…,target=…,readonly,bind-propagation=…,
-// volume-nocopy,volume-subpath=…,volume-opt=k=v,volume-label=k=v,tmpfs-size=…,tmpfs-mode=…".
+// volume-nocopy,volume-subpath=…,volume-opt=k=v,volume-label=k=v,tmpfs-size=…,tmpfs-mode=…";
+// hako also takes "type=secret|config,source=NAME,file=HOST-PATH[,target=…][,uid=…,gid=…,mode=0440]".
 Result<nlohmann::json> parse_mount_flag(const std::string& spec);
 // --volumes-from "CONTAINER[:ro|rw]".
 Result<nlohmann::json> parse_volumes_from_flag(const std::string& spec);
