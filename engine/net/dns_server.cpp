@@ -144,6 +144,7 @@ private:
     std::vector<NetworkRecords> networks_;
     std::vector<Listener> listeners_;
     bool listeners_dirty_ = true;
+    bool watch_failed_ = false;
     std::unordered_map<uint64_t, Connection> connections_;
     uint64_t next_serial_ = 1;
     std::unordered_map<uint64_t, Client> clients_;  // forwarded queries awaiting a reply
@@ -219,8 +220,15 @@ void Server::watch_tree() {
     }
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(networks, ec)) {
-        ::inotify_add_watch(inotify_fd_.get(), entry.path().c_str(), kDirEvents);
-        ::inotify_add_watch(inotify_fd_.get(), (entry.path() / "endpoints").c_str(), kDirEvents);
+        for (const fs::path& dir : {entry.path(), entry.path() / "endpoints"}) {
+            // A folder not there yet is announced by its parent's watch; any other failure
+            // (the inotify limit) means changes could go unseen: read everything each time.
+            if (::inotify_add_watch(inotify_fd_.get(), dir.c_str(), kDirEvents) < 0 && errno != ENOENT &&
+                errno != ENOTDIR && !watch_failed_) {
+                watch_failed_ = true;
+                log("inotify_add_watch " + dir.string() + ": " + std::strerror(errno) + "; reloading on every sync");
+            }
+        }
     }
 }
 
@@ -243,7 +251,12 @@ void Server::on_control() {
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return;
         if (std::string_view(request, static_cast<size_t>(n)) != "reload") continue;
-        reload();
+        // inotify already says what changed: the records are read again only then.
+        if (watch_failed_)
+            reload();
+        else
+            drain_inotify();
+        listeners_dirty_ = true;  // and the resolvers are read again with them
         update_listeners();
         ::sendto(control_fd_.get(), "ok", 2, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&peer), length);
     }
