@@ -1,0 +1,624 @@
+// This file implements build_image (see builder.h): the Dockerfile is parsed and
+// split into stages, the target stage and the stages it needs are built in order
+// (unneeded stages are skipped), each step is looked up in the build cache first,
+// RUN runs in a container over an overlay of the parent layers, and each step's
+// upper folder becomes a layer. Config-only steps are empty layers in the history.
+#include "engine/build/builder.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <set>
+#include <sstream>
+
+#include "engine/build/build_cache.h"
+#include "engine/build/config_steps.h"
+#include "engine/build/copy_step.h"
+#include "engine/build/dockerfile.h"
+#include "engine/build/dockerignore.h"
+#include "engine/build/run_step.h"
+#include "engine/build/step_rootfs.h"
+#include "engine/build/substitution.h"
+#include "engine/image/image_store.h"
+#include "engine/image/layer_diff.h"
+#include "engine/image/reference.h"
+#include "engine/runtime/user.h"
+#include "engine/sys/file.h"
+#include "engine/sys/safe_path.h"
+#include "engine/sys/tempdir.h"
+
+namespace hako::build {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kHistoryComment = "buildkit.dockerfile.v0";
+
+const std::set<std::string>& proxy_args() {
+    static const std::set<std::string> names = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy",
+                                                "FTP_PROXY",  "ftp_proxy",  "NO_PROXY",    "no_proxy",
+                                                "ALL_PROXY",  "all_proxy"};
+    return names;
+}
+
+Environment platform_args() {
+    std::string arch = image::host_architecture();
+    return {{"TARGETPLATFORM", "linux/" + arch}, {"TARGETOS", "linux"}, {"TARGETARCH", arch},
+            {"TARGETVARIANT", ""},                {"BUILDPLATFORM", "linux/" + arch}, {"BUILDOS", "linux"},
+            {"BUILDARCH", arch},                  {"BUILDVARIANT", ""}};
+}
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string format_seconds(double s) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.1fs", s);
+    return buffer;
+}
+
+struct BuiltStage {
+    StageImage image;
+    std::string key;  // the cache key of its last step
+};
+
+// One stage's variables: ARGs declared in it (with their values) and its ENV.
+struct Scope {
+    std::map<std::string, std::optional<std::string>> args;
+    Environment expansion(const image::ContainerDefaults& config) const {
+        Environment env;
+        for (const auto& [k, v] : args) {
+            if (v) env[k] = *v;
+        }
+        for (const auto& e : config.env) {  // ENV wins over ARG
+            size_t eq = e.find('=');
+            env[e.substr(0, eq)] = eq == std::string::npos ? "" : e.substr(eq + 1);
+        }
+        return env;
+    }
+};
+
+class Builder {
+public:
+    Builder(const BuildRequest& request, std::ostream& progress, image::ImageStore store)
+        : request_(request), out_(progress), store_(std::move(store)), cache_(request.root) {}
+
+    Result<std::string> run() {
+        auto total = std::chrono::steady_clock::now();
+        TRY(load_definition());
+        auto ingest = TRY(store_.root().ingest_lock());
+        int target = TRY(target_stage());
+        BuiltStage result = TRY(build_stage(target));
+        image::ImageConfig config = result.image.config;
+        for (const auto& [k, v] : request_.labels) config.config.labels[k] = v;
+        int step = next_step();
+        line(step, "exporting to image");
+        auto committed = store_.commit(config, result.image.layers, request_.tags);
+        if (!committed.ok()) return Error("exporting the image: " + committed.error().message);
+        line(step, "writing image " + committed->id + " done");
+        for (const auto& t : request_.tags) {
+            auto ref = image::parse_reference_with_default_tag(t);
+            if (ref.ok()) line(step, "naming to " + ref->name() + ":" + ref->tag + " done");
+        }
+        line(step, "DONE " + format_seconds(seconds_since(total)));
+        warn_unused_args();
+        return committed->id;
+    }
+
+private:
+    // --- output ---
+    int next_step() { return ++step_; }
+    void line(int step, const std::string& text) {
+        if (!request_.quiet) out_ << '#' << step << ' ' << text << '\n';
+    }
+    Error at(const Instruction& in, const std::string& message) const {
+        return Error(dockerfile_name_ + ":" + std::to_string(in.line) + ": " + message);
+    }
+
+    // --- definition ---
+    Result<void> load_definition() {
+        std::error_code ec;
+        context_ = fs::canonical(request_.context, ec);
+        if (ec || !fs::is_directory(context_)) return Error("build context " + request_.context.string() + ": not a folder");
+        std::string text;
+        fs::path dockerfile_path;
+        if (request_.dockerfile_inline) {
+            text = *request_.dockerfile_inline;
+            dockerfile_name_ = "Dockerfile";
+            dockerfile_path = context_ / "Dockerfile";
+        } else {
+            dockerfile_path = fs::path(request_.dockerfile).is_absolute() ? fs::path(request_.dockerfile)
+                                                                            : context_ / request_.dockerfile;
+            auto read = sys::read_file(dockerfile_path, 16 << 20);
+            if (!read.ok()) return Error("reading the Dockerfile: " + read.error().message);
+            text = std::move(read).value();
+            dockerfile_name_ = fs::path(request_.dockerfile).filename().string();
+        }
+        ignore_ = TRY(IgnoreMatcher::load(context_, dockerfile_path));
+        dockerfile_ = TRY(parse_dockerfile(text, dockerfile_name_));
+        plan_ = TRY(split_stages(dockerfile_, dockerfile_name_));
+        // Global ARGs: usable in FROM lines only (and re-declared in a stage).
+        global_ = platform_args();
+        for (const auto& in : plan_.global_args) {
+            for (const auto& word : in.words) TRY(declare_arg(in, word, global_args_, global_));
+        }
+        for (const auto& [k, v] : global_args_) {
+            if (v) global_[k] = *v;
+        }
+        return ok();
+    }
+
+    Result<void> declare_arg(const Instruction& in, const std::string& word,
+                             std::map<std::string, std::optional<std::string>>& args, const Environment& env) {
+        size_t eq = word.find('=');
+        std::string name = word.substr(0, eq);
+        auto expanded_name = expand_word(name, env, dockerfile_.escape);
+        if (!expanded_name.ok()) return at(in, "ARG: " + expanded_name.error().message);
+        name = *expanded_name;
+        std::optional<std::string> value;
+        if (eq != std::string::npos) {
+            auto v = expand_word(word.substr(eq + 1), env, dockerfile_.escape);
+            if (!v.ok()) return at(in, "ARG: " + v.error().message);
+            value = *v;
+        }
+        if (auto given = request_.args.find(name); given != request_.args.end()) {
+            value = given->second;
+            consumed_.insert(name);
+        } else if (!value) {
+            if (auto global = global_.find(name); global != global_.end()) value = global->second;
+        }
+        args[name] = value;
+        return ok();
+    }
+
+    void warn_unused_args() {
+        std::string unused;
+        for (const auto& [k, v] : request_.args) {
+            if (!consumed_.count(k) && !proxy_args().count(k)) unused += (unused.empty() ? "" : " ") + k;
+        }
+        if (!unused.empty() && !request_.quiet)
+            out_ << "[Warning] One or more build-args [" << unused << "] were not consumed\n";
+    }
+
+    Result<int> target_stage() {
+        if (request_.target.empty()) return int(plan_.stages.size()) - 1;
+        std::string target = lower(request_.target);
+        for (const auto& s : plan_.stages) {
+            if (s.name == target) return s.index;
+        }
+        return Error("target stage \"" + request_.target + "\" could not be found in " + dockerfile_name_);
+    }
+
+    // A stage by name or number, defined before `before`; -1 when `ref` is no stage.
+    int find_stage(const std::string& ref, int before) const {
+        std::string name = lower(ref);
+        for (const auto& s : plan_.stages) {
+            if (s.index < before && !s.name.empty() && s.name == name) return s.index;
+        }
+        if (!ref.empty() && ref.find_first_not_of("0123456789") == std::string::npos && ref.size() < 6) {
+            int n = std::stoi(ref);
+            if (n < before) return n;
+        }
+        return -1;
+    }
+
+    // --- stages ---
+    Result<BuiltStage> build_stage(int index) {
+        if (auto it = built_.find(index); it != built_.end()) return it->second;
+        const Stage& stage = plan_.stages[size_t(index)];
+        std::string label = stage.name.empty() ? "stage-" + std::to_string(index) : stage.name;
+        size_t total_steps = stage.instructions.size() + 1;
+        auto base = expand_word(stage.base, global_, dockerfile_.escape);
+        if (!base.ok()) return at(stage.from, "FROM: " + base.error().message);
+        BuiltStage state = TRY(resolve_base(stage, *base));
+        int step = next_step();
+        line(step, "[" + label + " 1/" + std::to_string(total_steps) + "] FROM " + *base);
+        line(step, "DONE 0.0s");
+        Scope scope;
+        StageFlags flags;
+        // The base image's ONBUILD triggers run first, then are dropped.
+        std::vector<std::string> triggers = std::move(state.image.config.config.on_build);
+        state.image.config.config.on_build.clear();
+        for (const auto& trigger : triggers) {
+            auto parsed = parse_dockerfile(trigger, "ONBUILD");
+            if (!parsed.ok()) return at(stage.from, "base image trigger: " + parsed.error().message);
+            for (auto in : parsed->instructions) {
+                in.line = stage.from.line;
+                TRY(run_step(stage, in, state, scope, flags, label + " onbuild", 0));
+            }
+        }
+        for (size_t i = 0; i < stage.instructions.size(); ++i) {
+            TRY(run_step(stage, stage.instructions[i], state, scope, flags, label, i + 2));
+        }
+        built_[index] = state;
+        return state;
+    }
+
+    Result<BuiltStage> resolve_base(const Stage& stage, const std::string& base) {
+        BuiltStage state;
+        if (lower(base) == "scratch") {
+            state.image.config.architecture = image::host_architecture();
+            state.key = cache_key({"scratch"});
+            return state;
+        }
+        if (int from = find_stage(base, stage.index); from >= 0 && !plan_.stages[size_t(from)].name.empty()) {
+            return build_stage(from);
+        }
+        auto record = store_.resolve(base);
+        if (!record.ok()) {
+            return at(stage.from, "FROM " + base + ": " + record.error().message +
+                                      " (hako builds from images in its store: pull or import it first)");
+        }
+        state.image.config = TRY(store_.config(record->id));
+        state.image.layers = record->layers;
+        state.key = cache_key({"from", record->id});
+        return state;
+    }
+
+    // --- steps ---
+    Result<void> run_step(const Stage& stage, const Instruction& in, BuiltStage& state, Scope& scope,
+                          StageFlags& flags, const std::string& label, size_t number) {
+        auto started = std::chrono::steady_clock::now();
+        int step = 0;
+        auto announce = [&] {
+            step = next_step();
+            std::string counter = number ? " " + std::to_string(number) + "/" + std::to_string(stage.instructions.size() + 1) : "";
+            line(step, "[" + label + counter + "] " + in.source());
+        };
+        if (in.keyword == "ARG") {
+            // Declared for the rest of the stage; no layer, no history (as BuildKit).
+            Environment env = scope.expansion(state.image.config.config);
+            for (const auto& word : in.words) TRY(declare_arg(in, word, scope.args, env));
+            return ok();
+        }
+        announce();
+        Environment env = scope.expansion(state.image.config.config);
+        // The key: parent, instruction (heredocs included), the ARG values in reach.
+        std::vector<std::string> parts = {state.key, in.source()};
+        for (const auto& doc : in.heredocs) parts.push_back(doc.content);
+        for (const auto& [k, v] : scope.args) parts.push_back(k + (v ? "=" + *v : ""));
+        if (in.keyword == "COPY" || in.keyword == "ADD") parts.push_back(ignore_.fingerprint());
+
+        if (is_config_step(in.keyword)) {
+            std::string key = cache_key(parts);
+            if (auto hit = lookup(key)) {
+                state = {std::move(*hit), key};
+                line(step, "CACHED");
+                return ok();
+            }
+            StageImage next = state.image;
+            if (auto applied = apply_config_step(in, next.config, env, dockerfile_.escape, flags); !applied.ok())
+                return at(in, applied.error().message);
+            add_history(next.config, in.source(), true);
+            TRY(cache_.put(key, next));
+            state = {std::move(next), key};
+            line(step, "DONE " + format_seconds(seconds_since(started)));
+            return ok();
+        }
+        if (in.keyword == "RUN") return run_command(stage, in, state, scope, parts, step, started);
+        if (in.keyword == "COPY" || in.keyword == "ADD") return copy_files(stage, in, state, env, parts, step, started);
+        return at(in, "unexpected instruction " + in.keyword);
+    }
+
+    std::optional<StageImage> lookup(const std::string& key) {
+        if (request_.no_cache) return std::nullopt;
+        return cache_.get(key, store_);
+    }
+
+    static void add_history(image::ImageConfig& config, const std::string& created_by, bool empty) {
+        image::HistoryEntry h;
+        h.created = image::now_rfc3339();
+        h.created_by = created_by;
+        h.comment = kHistoryComment;
+        h.empty_layer = empty;
+        config.history.push_back(h);
+        config.created = h.created;
+    }
+
+    // The step's upper folder becomes a layer (none when the step changed nothing).
+    Result<void> commit_layer(const StepRootfs& rootfs, StageImage& next, const std::string& created_by) {
+        bool empty = TRY(image::upper_is_empty(rootfs.upper()));
+        if (!empty) {
+            auto tmp = TRY(store_.root().make_temp("build-layer-"));
+            fs::path tar = tmp.path() / "layer.tar";
+            sys::UniqueFd fd(::open(tar.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+            if (!fd) return Error::from_syscall("open", errno, tar.string());
+            TRY(image::write_layer_diff(rootfs.upper(), fd.get()));
+            if (::lseek(fd.get(), 0, SEEK_SET) != 0) return Error::from_syscall("lseek", errno, tar.string());
+            image::LayerRef layer = TRY(store_.add_layer(fd.get(), created_by));
+            next.layers.push_back(layer);
+            next.config.diff_ids.push_back(layer.diff_id);
+        }
+        add_history(next.config, created_by, empty);
+        return ok();
+    }
+
+    Result<std::vector<runtime::Mount>> run_mounts(const Stage& stage, const Instruction& in) {
+        std::vector<runtime::Mount> mounts;
+        for (const auto& spec : in.flag_values("mount")) {
+            std::map<std::string, std::string> fields;
+            std::stringstream ss(spec);
+            std::string field;
+            while (std::getline(ss, field, ',')) {
+                size_t eq = field.find('=');
+                fields[field.substr(0, eq)] = eq == std::string::npos ? "true" : field.substr(eq + 1);
+            }
+            std::string type = fields.count("type") ? fields["type"] : "bind";
+            std::string target = fields.count("target") ? fields["target"]
+                                 : fields.count("dst")  ? fields["dst"]
+                                 : fields.count("destination") ? fields["destination"] : "";
+            if (target.empty()) return at(in, "RUN --mount=" + spec + ": needs target=PATH");
+            if (target[0] != '/') target = join_workdir("/", target);
+            bool read_only = fields.count("readonly") || fields.count("ro");
+            if (type == "cache") {
+                std::string id = fields.count("id") ? fields["id"] : target;
+                fs::path dir = TRY(cache_.mount_dir(id));
+                mounts.push_back({target, "bind", dir.string(), {"rbind", read_only ? "ro" : "rw"}});
+            } else if (type == "tmpfs") {
+                std::vector<std::string> options = {"nosuid", "nodev"};
+                if (fields.count("size")) options.push_back("size=" + fields["size"]);
+                mounts.push_back({target, "tmpfs", "tmpfs", options});
+            } else if (type == "bind") {
+                std::string source = fields.count("source") ? fields["source"] : fields.count("src") ? fields["src"] : "";
+                if (fields.count("from")) {
+                    return at(in, "RUN --mount=type=bind,from=…: not supported yet (bind from the context works)");
+                }
+                auto components = sys::split_confined(source);
+                if (!components.ok()) return at(in, "RUN --mount: source \"" + source + "\" is outside the build context");
+                fs::path host = context_ / sys::join_components(*components);
+                std::error_code ec;
+                fs::path real = fs::canonical(host, ec);
+                if (ec) return at(in, "RUN --mount: source \"" + source + "\": not found in the build context");
+                if (real != context_ && real.string().rfind(context_.string() + "/", 0) != 0)
+                    return at(in, "RUN --mount: source \"" + source + "\" leads outside the build context");
+                bool rw = fields.count("rw") || fields.count("readwrite");
+                mounts.push_back({target, "bind", real.string(), {"rbind", rw ? "rw" : "ro"}});
+            } else {
+                return at(in, "RUN --mount=type=" + type + ": not supported (cache, tmpfs and bind are)");
+            }
+        }
+        (void)stage;
+        return mounts;
+    }
+
+    Result<void> run_command(const Stage& stage, const Instruction& in, BuiltStage& state, Scope& scope,
+                             std::vector<std::string>& parts, int step, std::chrono::steady_clock::time_point started) {
+        std::string key = cache_key(parts);
+        if (auto hit = lookup(key)) {
+            state = {std::move(*hit), key};
+            line(step, "CACHED");
+            return ok();
+        }
+        const auto& config = state.image.config.config;
+        RunSpec spec;
+        if (!in.heredocs.empty() && in.words.size() == 1) {
+            // RUN <<EOF: the heredoc is the script.
+            spec.args = config.shell.empty() ? std::vector<std::string>{"/bin/sh", "-c"} : config.shell;
+            spec.args.push_back(in.heredocs[0].content);
+        } else if (!in.heredocs.empty()) {
+            std::string script = in.args + "\n";
+            for (const auto& doc : in.heredocs) script += doc.content + doc.name + "\n";
+            spec.args = config.shell.empty() ? std::vector<std::string>{"/bin/sh", "-c"} : config.shell;
+            spec.args.push_back(script);
+        } else {
+            spec.args = command_vector(in, config.shell);
+        }
+        spec.env = config.env;
+        std::set<std::string> in_env;
+        for (const auto& e : config.env) in_env.insert(e.substr(0, e.find('=')));
+        for (const auto& [k, v] : scope.args) {
+            if (v && !in_env.count(k)) spec.env.push_back(k + "=" + *v);
+        }
+        for (const auto& name : proxy_args()) {
+            if (auto it = request_.args.find(name); it != request_.args.end() && !in_env.count(name))
+                spec.env.push_back(name + "=" + it->second);
+        }
+        bool has_path = false;
+        for (const auto& e : spec.env) has_path = has_path || e.rfind("PATH=", 0) == 0;
+        if (!has_path) spec.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        spec.cwd = config.working_dir.empty() ? "/" : config.working_dir;
+        spec.user = config.user;
+        std::string network = request_.network;
+        if (const Flag* f = in.flag("network")) network = f->value;
+        if (network.empty() || network == "default") network = "host";
+        if (network != "none" && network != "host")
+            return at(in, "RUN: network \"" + network + "\" is not supported (none or host)");
+        spec.network = network;
+        spec.shm_size = request_.shm_size;
+        spec.mounts = TRY(run_mounts(stage, in));
+
+        StageImage next = state.image;
+        {
+            auto rootfs = TRY(StepRootfs::mount(store_, state.image.layers, true));
+            TRY(make_dir_in_rootfs(rootfs.rootfs(), spec.cwd, {}));
+            auto print = [&](std::string_view text) {
+                if (!request_.quiet) out_ << '#' << step << ' ' << format_seconds(seconds_since(started)).substr(0) << ' ' << text << '\n';
+            };
+            auto status = run_in_container(spec, rootfs.rootfs(), rootfs.dir(), store_.root().run_dir() / "runtime", print);
+            if (!status.ok()) return at(in, "RUN: " + status.error().message);
+            if (*status != 0) {
+                std::string shown;
+                for (const auto& a : spec.args) shown += (shown.empty() ? "" : " ") + a;
+                return at(in, "RUN: process \"" + shown + "\" did not complete successfully: exit code: " +
+                                  std::to_string(*status));
+            }
+            rootfs.unmount();
+            std::string created_by = "RUN " + (in.exec_form ? in.args : [&] {
+                std::string s;
+                for (const auto& a : spec.args) s += (s.empty() ? "" : " ") + a;
+                return s;
+            }()) + " # buildkit";
+            TRY(commit_layer(rootfs, next, created_by));
+        }
+        TRY(cache_.put(key, next));
+        state = {std::move(next), key};
+        line(step, "DONE " + format_seconds(seconds_since(started)));
+        return ok();
+    }
+
+    Result<void> copy_files(const Stage& stage, const Instruction& in, BuiltStage& state, const Environment& env,
+                            std::vector<std::string>& parts, int step, std::chrono::steady_clock::time_point started) {
+        const std::string& k = in.keyword;
+        std::vector<std::string> words;
+        for (const auto& w : in.words) {
+            auto e = expand_word(w, env, dockerfile_.escape);
+            if (!e.ok()) return at(in, k + ": " + e.error().message);
+            words.push_back(*e);
+        }
+        std::string dest_word = words.back();
+        words.pop_back();
+        const auto& config = state.image.config.config;
+        bool dest_is_dir = !dest_word.empty() && (dest_word.back() == '/' || dest_word == "." ||
+                                                  dest_word.ends_with("/."));
+        std::string dest = join_workdir(config.working_dir.empty() ? "/" : config.working_dir, dest_word);
+
+        // Where the sources come from.
+        std::optional<StepRootfs> from_root;
+        fs::path source_root = context_;
+        bool from_context = true;
+        if (const Flag* from = in.flag("from")) {
+            auto ref = expand_word(from->value, env, dockerfile_.escape);
+            if (!ref.ok()) return at(in, k + " --from: " + ref.error().message);
+            std::vector<image::LayerRef> layers;
+            int index = find_stage(*ref, stage.index);
+            if (index >= 0) {
+                BuiltStage source = TRY(build_stage(index));
+                layers = source.image.layers;
+                parts.push_back(source.key);
+            } else {
+                if (find_stage(*ref, int(plan_.stages.size())) >= 0)
+                    return at(in, k + " --from=" + *ref + ": a stage can only copy from an earlier stage");
+                auto record = store_.resolve(*ref);
+                if (!record.ok()) return at(in, k + " --from=" + *ref + ": no stage or image of that name (" + record.error().message + ")");
+                layers = record->layers;
+                parts.push_back(record->id);
+            }
+            from_root.emplace(TRY(StepRootfs::mount(store_, layers, false)));
+            source_root = from_root->rootfs();
+            from_context = false;
+        }
+        for (const auto& w : words) {
+            if (w.starts_with("http://") || w.starts_with("https://") || w.starts_with("git@")) {
+                return at(in, k + " " + w + ": sources from URLs are not supported yet (download into the context)");
+            }
+        }
+        // Heredoc sources become files in a scratch folder.
+        std::optional<sys::TempDir> heredoc_dir;
+        std::vector<std::string> context_sources, heredoc_sources;
+        for (const auto& w : words) {
+            bool is_doc = false;
+            for (const auto& doc : in.heredocs) {
+                if (w.starts_with("<<") && w.find(doc.name) != std::string::npos) {
+                    if (!heredoc_dir) heredoc_dir.emplace(TRY(store_.root().make_temp("build-heredoc-")));
+                    std::string content = doc.content;
+                    if (doc.expand) {
+                        std::string quoted;
+                        for (char ch : content) {
+                            if (ch == '"') quoted += dockerfile_.escape;
+                            quoted += ch;
+                        }
+                        auto e = expand_word("\"" + quoted + "\"", env, dockerfile_.escape);
+                        if (e.ok()) content = *e;
+                    }
+                    TRY(sys::write_file_atomic(heredoc_dir->path() / doc.name, content, 0644));
+                    heredoc_sources.push_back(doc.name);
+                    is_doc = true;
+                    break;
+                }
+            }
+            if (!is_doc) context_sources.push_back(w);
+        }
+        std::vector<CopyPlan> plans;
+        auto plan_from = [&](const fs::path& root, bool context, const std::vector<std::string>& sources) -> Result<void> {
+            if (sources.empty()) return ok();
+            CopyRequest request;
+            request.instruction = k;
+            request.source_root = root;
+            request.from_context = context;
+            request.ignore = context ? &ignore_ : nullptr;
+            request.excludes = in.flag_values("exclude");
+            request.sources = sources;
+            request.dest = dest;
+            request.dest_is_dir = dest_is_dir || words.size() > 1;
+            request.extract_archives = k == "ADD" && context;
+            auto plan = plan_copy(request);
+            if (!plan.ok()) return at(in, plan.error().message);
+            parts.push_back(plan->digest);
+            plans.push_back(std::move(plan).value());
+            return ok();
+        };
+        TRY(plan_from(source_root, from_context, context_sources));
+        if (heredoc_dir) TRY(plan_from(heredoc_dir->path(), false, heredoc_sources));
+
+        std::optional<mode_t> chmod;
+        if (const Flag* f = in.flag("chmod")) {
+            const std::string& v = f->value;
+            if (v.empty() || v.size() > 4 || v.find_first_not_of("01234567") != std::string::npos)
+                return at(in, k + " --chmod=" + v + ": must be an octal mode such as 0755");
+            chmod = mode_t(std::stoul(v, nullptr, 8));
+        }
+        std::string key = cache_key(parts);
+        if (auto hit = lookup(key)) {
+            state = {std::move(*hit), key};
+            line(step, "CACHED");
+            return ok();
+        }
+        StageImage next = state.image;
+        {
+            auto rootfs = TRY(StepRootfs::mount(store_, state.image.layers, true));
+            Ownership owner;
+            if (const Flag* f = in.flag("chown")) {
+                auto user = expand_word(f->value, env, dockerfile_.escape);
+                if (!user.ok()) return at(in, k + " --chown: " + user.error().message);
+                auto resolved = runtime::resolve_user_in_rootfs(rootfs.rootfs(), *user);
+                if (!resolved.ok()) return at(in, k + " --chown=" + *user + ": " + resolved.error().message);
+                owner = {resolved->uid, resolved->gid};
+            }
+            for (const auto& plan : plans) {
+                auto copied = execute_copy(plan, rootfs.rootfs(), owner, chmod, k);
+                if (!copied.ok()) return at(in, copied.error().message);
+            }
+            rootfs.unmount();
+            from_root.reset();
+            TRY(commit_layer(rootfs, next, k + " " + in.text + " # buildkit"));
+        }
+        TRY(cache_.put(key, next));
+        state = {std::move(next), key};
+        line(step, "DONE " + format_seconds(seconds_since(started)));
+        return ok();
+    }
+
+    const BuildRequest& request_;
+    std::ostream& out_;
+    image::ImageStore store_;
+    BuildCache cache_;
+    fs::path context_;
+    std::string dockerfile_name_;
+    Dockerfile dockerfile_;
+    StagePlan plan_;
+    IgnoreMatcher ignore_;
+    Environment global_;
+    std::map<std::string, std::optional<std::string>> global_args_;
+    std::set<std::string> consumed_;
+    std::map<int, BuiltStage> built_;
+    int step_ = 0;
+};
+
+}  // namespace
+
+Result<std::string> build_image(const BuildRequest& request, std::ostream& progress) {
+    auto store = image::ImageStore::open(request.root);
+    if (!store.ok()) return std::move(store).error();
+    return Builder(request, progress, std::move(store).value()).run();
+}
+
+}  // namespace hako::build

@@ -1,0 +1,106 @@
+// This file implements run_in_container (see run_step.h).
+#include "engine/build/run_step.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "engine/runtime/linux_container.h"
+#include "engine/runtime/spec_defaults.h"
+#include "engine/sys/fd.h"
+
+namespace hako::build {
+
+namespace {
+
+std::string random_id() {
+    unsigned char bytes[16];
+    if (getrandom(bytes, sizeof bytes, 0) != sizeof bytes) {
+        for (auto& b : bytes) b = static_cast<unsigned char>(std::rand());
+    }
+    std::string id = "build-";
+    char hex[3];
+    for (unsigned char b : bytes) {
+        std::snprintf(hex, sizeof hex, "%02x", b);
+        id += hex;
+    }
+    return id;
+}
+
+}  // namespace
+
+Result<int> run_in_container(const RunSpec& spec, const std::filesystem::path& rootfs,
+                             const std::filesystem::path& work_dir, const std::filesystem::path& state_root,
+                             const std::function<void(std::string_view line)>& output) {
+    runtime::ContainerConfig c;
+    c.args = spec.args;
+    c.env = spec.env;
+    c.cwd = spec.cwd.empty() ? "/" : spec.cwd;
+    c.user = spec.user;
+    c.hostname = "buildkitsandbox";
+    c.network = spec.network == "host" ? runtime::NetworkMode::Host : runtime::NetworkMode::None;
+    if (spec.shm_size > 0) c.shm_size = spec.shm_size;
+    c.mounts = spec.mounts;
+    c.rootfs = rootfs.string();
+    std::string id = random_id();
+    c.cgroups_path = "/hako/" + id;
+    auto built = runtime::build_spec(c, rootfs);
+    if (!built.ok()) return Error("RUN: " + built.error().message);
+    runtime::Spec runtime_spec = std::move(built).value();
+
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return Error::from_syscall("pipe2", errno, "RUN output");
+    sys::UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+    sys::UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    runtime::CreateOptions options;
+    options.id = id;
+    options.state_root = state_root;
+    options.stdio = {null_in.get(), write_end.get(), write_end.get()};
+    options.cgroup_path = c.cgroups_path;
+    auto container = TRY(runtime::create(runtime_spec, work_dir, options));
+    write_end.reset();
+    if (auto started = runtime::start(container); !started.ok()) {
+        (void)runtime::destroy(container);
+        return std::move(started).error();
+    }
+    std::string pending;
+    char buffer[8192];
+    bool open = true;
+    int wait_status = 0;
+    bool exited = false;
+    while (!exited || open) {
+        if (open) {
+            pollfd p{read_end.get(), POLLIN, 0};
+            int ready = ::poll(&p, 1, exited ? 0 : 100);
+            if (ready > 0) {
+                ssize_t n = ::read(read_end.get(), buffer, sizeof buffer);
+                if (n > 0) {
+                    pending.append(buffer, size_t(n));
+                    size_t nl;
+                    while ((nl = pending.find('\n')) != std::string::npos) {
+                        output(std::string_view(pending).substr(0, nl));
+                        pending.erase(0, nl + 1);
+                    }
+                } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+                    open = false;
+                }
+            } else if (exited) {
+                open = false;  // init is gone and nothing more is ready: stop reading
+            }
+        }
+        if (!exited) {
+            pid_t r = ::waitpid(container.pid(), &wait_status, open ? WNOHANG : 0);
+            if (r == container.pid()) exited = true;
+            else if (r < 0 && errno != EINTR) return Error::from_syscall("waitpid", errno, id);
+        }
+    }
+    if (!pending.empty()) output(pending);
+    (void)runtime::destroy(container);
+    return runtime::exit_status_of(wait_status);
+}
+
+}  // namespace hako::build

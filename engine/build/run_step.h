@@ -1,0 +1,34 @@
+// This file implements running one RUN step: the command in a container (hako's
+// built-in runtime) over the step's rootfs, its output streamed to the progress
+// stream, its exit status returned.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/runtime/spec.h"
+#include "engine/sys/error.h"
+
+namespace hako::build {
+
+struct RunSpec {
+    std::vector<std::string> args;
+    std::vector<std::string> env;
+    std::string cwd = "/";
+    std::string user;
+    std::string network = "host";  // none | host
+    int64_t shm_size = 0;
+    std::vector<runtime::Mount> mounts;  // --mount=type=cache|bind|tmpfs
+};
+
+// Runs `spec` in a container whose root is `rootfs` (bundle and runtime state under
+// `work_dir` and `state_root`); each output line goes to `output`. The exit status
+// (128 + signal when killed).
+Result<int> run_in_container(const RunSpec& spec, const std::filesystem::path& rootfs,
+                             const std::filesystem::path& work_dir, const std::filesystem::path& state_root,
+                             const std::function<void(std::string_view line)>& output);
+
+}  // namespace hako::build
