@@ -1,8 +1,15 @@
-// This file registers the compose view verbs (ps, logs, …); the verbs arrive with the work that builds them.
+// This file registers the compose view verbs: ps, logs, exec, attach, top,
+// port, images, events, cp, ls, stats, wait, pause and unpause, each built in
+// its own compose_<verb>_cmd.cpp.
+#include "src/cli/compose_view_cmd.h"
+
 #include "src/cli/context.h"
 
 namespace hako::cli {
 
-void add_compose_view_commands(CLI::App&, Context&) {}
+void add_compose_view_commands(CLI::App& app, Context& ctx) {
+    add_compose_ps_command(app, ctx);
+    add_compose_logs_command(app, ctx);
+}
 
 }  // namespace hako::cli
