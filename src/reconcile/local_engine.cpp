@@ -1,0 +1,201 @@
+// This file implements LocalEngine (local_engine.h) over the engine's stores and
+// container lifecycle, and the project lock.
+#include "src/reconcile/local_engine.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+
+#include "engine/container/lifecycle.h"
+#include "engine/image/image_store.h"
+#include "engine/monitor/monitor.h"
+#include "engine/net/network_store.h"
+#include "engine/volume/volume_store.h"
+
+namespace hako::reconcile {
+
+namespace {
+
+bool has_label(const Labels& labels, const char* key, const std::string& value) {
+    auto it = labels.find(key);
+    return it != labels.end() && it->second == value;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LocalEngine>> LocalEngine::open(const std::filesystem::path& root) {
+    auto store = TRY(container::ContainerStore::open(root));
+    return std::unique_ptr<LocalEngine>(new LocalEngine(std::move(store)));
+}
+
+ObservedContainer LocalEngine::observed(const container::ContainerRecord& record) const {
+    ObservedContainer out;
+    out.id = record.id;
+    out.name = record.name;
+    out.labels = record.labels;
+    auto label = [&](const char* key) {
+        auto it = record.labels.find(key);
+        return it == record.labels.end() ? std::string() : it->second;
+    };
+    out.service = label(kServiceLabel);
+    out.number = std::atoi(label(kNumberLabel).c_str());
+    out.oneoff = label(kOneoffLabel) == "True";
+    out.config_hash = label(kConfigHashLabel);
+    out.image_id = record.image_id;
+    container::ContainerState state = store_.observed_state(record.id);
+    out.status = state.status;
+    out.exit_code = state.exit_code;
+    out.health = state.health_status;
+    return out;
+}
+
+Result<Observed> LocalEngine::observe(const std::string& project) {
+    std::shared_lock lock(fork_mutex_);
+    Observed result;
+    for (const auto& record : TRY(store_.list()))
+        if (has_label(record.labels, kProjectLabel, project)) result.containers.push_back(observed(record));
+    std::sort(result.containers.begin(), result.containers.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.service, a.oneoff, a.number, a.name) < std::tie(b.service, b.oneoff, b.number, b.name);
+    });
+    for (const auto& network : TRY(net::list_networks(store_.root().path())))
+        if (has_label(network.labels, kProjectLabel, project)) result.networks.push_back({network.name, network.labels});
+    for (const auto& volume : TRY(volume::list_volumes(store_.root().path())))
+        if (has_label(volume.labels, kProjectLabel, project)) result.volumes.push_back({volume.name, volume.labels});
+    return result;
+}
+
+Result<ObservedContainer> LocalEngine::inspect(const std::string& id) {
+    std::shared_lock lock(fork_mutex_);
+    return observed(TRY(store_.read(id)));
+}
+
+Result<std::string> LocalEngine::image_id(const std::string& reference) {
+    std::shared_lock lock(fork_mutex_);
+    auto images = TRY(image::ImageStore::open(store_.root().path()));
+    auto found = images.resolve(reference);
+    return found.ok() ? found->id : std::string();
+}
+
+Result<std::string> LocalEngine::ensure_image(const ImageRequest& request) {
+    std::string id = TRY(image_id(request.reference));
+    if (!request.build.is_null() && !request.no_build)
+        return Error("service " + request.service + ": building images from compose files is not wired in yet; build " +
+                     request.reference + " with `hako image build` first");
+    if (!id.empty() && request.pull_policy != "always") return id;
+    return Error("service " + request.service + ": image " + request.reference +
+                 " is not present locally and pulling from registries is not available; load it with `hako image load` or `hako image import`");
+}
+
+Result<void> LocalEngine::create_network(const NetworkRequest& request) {
+    std::shared_lock lock(fork_mutex_);
+    net::NetworkSpec spec;
+    spec.name = request.name;
+    spec.driver = request.driver;
+    for (const auto& config : request.ipam_config)
+        spec.ipam.push_back(net::IpamConfig{config.value("subnet", ""), config.value("gateway", ""), config.value("ip_range", "")});
+    spec.internal = request.internal;
+    spec.enable_ipv6 = request.enable_ipv6;
+    spec.attachable = request.attachable;
+    spec.labels = request.labels;
+    spec.options = request.options;
+    TRY(net::create_network(store_.root().path(), spec));
+    return ok();
+}
+
+Result<void> LocalEngine::remove_network(const std::string& name) {
+    std::shared_lock lock(fork_mutex_);
+    return net::remove_network(store_.root().path(), name);
+}
+
+Result<bool> LocalEngine::network_exists(const std::string& name) {
+    std::shared_lock lock(fork_mutex_);
+    return net::find_network(store_.root().path(), name).ok();
+}
+
+Result<void> LocalEngine::create_volume(const VolumeRequest& request) {
+    std::shared_lock lock(fork_mutex_);
+    volume::VolumeSpec spec;
+    spec.name = request.name;
+    spec.driver = request.driver;
+    spec.driver_opts = request.driver_opts;
+    spec.labels = request.labels;
+    TRY(volume::create_volume(store_.root().path(), spec));
+    return ok();
+}
+
+Result<void> LocalEngine::remove_volume(const std::string& name) {
+    std::shared_lock lock(fork_mutex_);
+    return volume::remove_volume(store_.root().path(), name, false);
+}
+
+Result<bool> LocalEngine::volume_exists(const std::string& name) {
+    std::shared_lock lock(fork_mutex_);
+    return volume::find_volume(store_.root().path(), name).ok();
+}
+
+Result<std::string> LocalEngine::create_container(const container::CreateRequest& request) {
+    std::shared_lock lock(fork_mutex_);
+    auto record = TRY(container::create_container(store_, request));
+    return record.id;
+}
+
+Result<void> LocalEngine::start_container(const std::string& id) {
+    container::ContainerRecord record;
+    monitor::Spawned spawned;
+    {
+        std::unique_lock lock(fork_mutex_);
+        record = TRY(store_.read(id));
+        auto state = TRY(store_.read_state(id));
+        if (container::monitor_alive(state)) return ok();
+        spawned = TRY(monitor::spawn(monitor::SpawnOptions{store_.root().path(), id, -1, -1}));
+    }
+    // The monitor says whether the container runs; other work goes on meanwhile.
+    std::string line = monitor::read_status_line(spawned.status.get());
+    if (line.rfind("started ", 0) == 0) return ok();
+    if (line.rfind("error ", 0) == 0) {
+        size_t space = line.find(' ', 6);
+        return Error(space == std::string::npos ? line : line.substr(space + 1));
+    }
+    return Error("the monitor of container " + record.name + " ended without starting it");
+}
+
+Result<void> LocalEngine::stop_container(const std::string& id, std::optional<int> timeout_seconds) {
+    std::shared_lock lock(fork_mutex_);
+    auto record = TRY(store_.read(id));
+    return container::stop_container(store_, record, timeout_seconds);
+}
+
+Result<void> LocalEngine::kill_container(const std::string& id, int signal) {
+    std::shared_lock lock(fork_mutex_);
+    auto record = TRY(store_.read(id));
+    return container::kill_container(store_, record, signal);
+}
+
+Result<void> LocalEngine::remove_container(const std::string& id, bool remove_anonymous_volumes) {
+    std::shared_lock lock(fork_mutex_);
+    auto record = TRY(store_.read(id));
+    return container::remove_container(store_, record, true, remove_anonymous_volumes);
+}
+
+Result<void> LocalEngine::remove_image(const std::string& reference) {
+    std::shared_lock lock(fork_mutex_);
+    auto images = TRY(image::ImageStore::open(store_.root().path()));
+    TRY(images.remove(reference, image::RemoveOptions{}));
+    return ok();
+}
+
+Result<sys::FileLock> lock_project(const std::filesystem::path& root, const std::string& project) {
+    auto state_root = TRY(store::StateRoot::open(root));
+    std::filesystem::path dir = state_root.run_dir() / "projects";
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Error::from_syscall("mkdir", ec.value(), dir.string());
+    std::filesystem::path path = dir / (project + ".lock");
+    auto held = sys::FileLock::try_acquire(path, sys::LockMode::Exclusive);
+    if (held.ok()) return held;
+    std::fprintf(stderr, "hako: waiting for another command on project %s to finish\n", project.c_str());
+    return sys::FileLock::acquire(path, sys::LockMode::Exclusive);
+}
+
+}  // namespace hako::reconcile

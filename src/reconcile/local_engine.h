@@ -1,0 +1,56 @@
+// This file declares LocalEngine, the reconciler's Engine over the embedded
+// engine in one state root (container store, monitors, image store, network and
+// volume stores), and the per-project lock that keeps two verbs on one project
+// from interleaving.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <shared_mutex>
+
+#include "engine/container/container_store.h"
+#include "engine/sys/lock.h"
+#include "src/reconcile/engine.h"
+
+namespace hako::reconcile {
+
+class LocalEngine : public Engine {
+public:
+    static Result<std::unique_ptr<LocalEngine>> open(const std::filesystem::path& root);
+
+    Result<Observed> observe(const std::string& project) override;
+    Result<ObservedContainer> inspect(const std::string& id) override;
+    Result<std::string> image_id(const std::string& reference) override;
+    Result<std::string> ensure_image(const ImageRequest& request) override;
+    Result<void> create_network(const NetworkRequest& request) override;
+    Result<void> remove_network(const std::string& name) override;
+    Result<bool> network_exists(const std::string& name) override;
+    Result<void> create_volume(const VolumeRequest& request) override;
+    Result<void> remove_volume(const std::string& name) override;
+    Result<bool> volume_exists(const std::string& name) override;
+    Result<std::string> create_container(const container::CreateRequest& request) override;
+    Result<void> start_container(const std::string& id) override;
+    Result<void> stop_container(const std::string& id, std::optional<int> timeout_seconds) override;
+    Result<void> kill_container(const std::string& id, int signal) override;
+    Result<void> remove_container(const std::string& id, bool remove_anonymous_volumes) override;
+    Result<void> remove_image(const std::string& reference) override;
+
+    const container::ContainerStore& store() const { return store_; }
+
+private:
+    explicit LocalEngine(container::ContainerStore store) : store_(std::move(store)) {}
+    ObservedContainer observed(const container::ContainerRecord& record) const;
+
+    container::ContainerStore store_;
+    // The monitor is forked without exec, so it inherits every fd open at that
+    // moment, the root's lock fds included (an inherited flock fd would hold the
+    // lock for the monitor's life). Forks take this exclusively, every other
+    // engine call shares it, so no lock fd is open while a monitor is forked.
+    std::shared_mutex fork_mutex_;
+};
+
+// Holds RUN/projects/NAME.lock for the life of the verb; a second verb on the
+// same project waits (saying so on stderr) until the first is done.
+Result<sys::FileLock> lock_project(const std::filesystem::path& root, const std::string& project);
+
+}  // namespace hako::reconcile
