@@ -1,12 +1,11 @@
 // Tests of the responder's records (engine/net/dns_records.cpp) on a hand-written
-// ROOT/networks tree, and of resolv.conf reading (engine/net/dns_forward.cpp).
+// ROOT/networks tree.
 #include <arpa/inet.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <set>
 
-#include "engine/net/dns_forward.h"
 #include "engine/net/dns_records.h"
 #include "engine/sys/tempdir.h"
 
@@ -156,31 +155,4 @@ TEST_CASE("dns records: prefixes contain what they should") {
     CHECK_FALSE(Prefix::parse("x/8"));
     CHECK(Prefix::parse("fd00::/64")->contains(*IpAddress::parse("fd00::5")));
     CHECK_FALSE(Prefix::parse("fd00::/64")->contains(*IpAddress::parse("10.0.0.1")));
-}
-
-TEST_CASE("dns forward: resolv.conf nameserver lines, at most three, others ignored") {
-    auto upstreams = parse_resolv_conf(
-        "# comment\nsearch example.com\nnameserver 10.255.255.53\nnameserver fe80::1%lo\n"
-        "nameserver bogus\noptions ndots:2\nnameserver 127.0.0.53\nnameserver 1.1.1.1\n");
-    REQUIRE(upstreams.size() == 3);
-    CHECK(upstreams[0].address.ss_family == AF_INET);
-    CHECK(ntohs(reinterpret_cast<sockaddr_in&>(upstreams[0].address).sin_port) == 53);
-    CHECK(upstreams[1].address.ss_family == AF_INET6);
-    CHECK(reinterpret_cast<sockaddr_in6&>(upstreams[1].address).sin6_scope_id != 0);
-    CHECK(parse_resolv_conf("").empty());
-    CHECK(read_resolv_conf("/nonexistent/resolv.conf").empty());
-}
-
-TEST_CASE("dns forward: with no resolver the SERVFAIL comes at once") {
-    Forwarder forwarder;
-    std::vector<uint8_t> raw = {0, 5, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'x', 0, 0, 1, 0, 1};
-    ParseResult parsed = parse_query(raw);
-    REQUIRE(parsed.status == ParseStatus::Ok);
-    std::vector<Forwarder::Reply> done;
-    forwarder.start(raw, parsed.query, Forwarder::Client{9, 512}, 0, done);
-    REQUIRE(done.size() == 1);
-    CHECK(done[0].client.token == 9);
-    CHECK((done[0].message[3] & 0xf) == static_cast<int>(Rcode::ServFail));
-    CHECK(forwarder.pending() == 0);
-    CHECK(forwarder.next_timeout_ms(0) == -1);
 }
