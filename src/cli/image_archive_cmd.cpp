@@ -1,8 +1,98 @@
-// This file registers hako image save, load, pull, push; the verbs arrive with the work that builds them.
+// `hako image save` and `hako image load`: images to and from docker-archive / OCI
+// archive tars (engine/image/archive.h), on a file or the standard streams.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+
+#include "engine/container/image_usage.h"
+#include "engine/image/archive.h"
+#include "engine/sys/fd.h"
 #include "src/cli/context.h"
+#include "src/cli/output.h"
 
 namespace hako::cli {
 
-void add_image_archive_commands(CLI::App&, Context&) {}
+namespace {
+
+Result<image::ImageStore> open_store(const Context& ctx) {
+    return container::open_image_store_with_usage(ctx.global.root.empty() ? store::kDefaultRoot : ctx.global.root);
+}
+
+void fail(Context& ctx, Error error) { ctx.exit_status = report(Result<void>(std::move(error))); }
+
+// Writes the archive to FILE.tmp-PID and renames it, so a failed save leaves no
+// half-written FILE behind.
+Result<void> save(const Context& ctx, const std::vector<std::string>& refs, const std::string& output) {
+    auto store = TRY(open_store(ctx));
+    if (output.empty() || output == "-") {
+        if (::isatty(STDOUT_FILENO))
+            return Error("cowardly refusing to save to a terminal. Use the -o flag or redirect");
+        return image::save_images(store, refs, STDOUT_FILENO);
+    }
+    std::string temp = output + ".tmp-" + std::to_string(::getpid());
+    sys::UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd) return Error::from_syscall("open", errno, temp);
+    auto saved = image::save_images(store, refs, fd.get());
+    if (saved.ok() && ::fsync(fd.get()) != 0) saved = Error::from_syscall("fsync", errno, temp);
+    fd.reset();
+    if (saved.ok() && ::rename(temp.c_str(), output.c_str()) != 0) saved = Error::from_syscall("rename", errno, output);
+    if (!saved.ok()) ::unlink(temp.c_str());
+    return saved;
+}
+
+Result<void> load(const Context& ctx, const std::string& input, bool quiet) {
+    auto store = TRY(open_store(ctx));
+    sys::UniqueFd file;
+    int fd = STDIN_FILENO;
+    if (!input.empty() && input != "-") {
+        file.reset(::open(input.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!file) return Error::from_syscall("open", errno, input);
+        fd = file.get();
+    } else if (::isatty(STDIN_FILENO)) {
+        return Error("requested load from stdin, but stdin is empty");
+    }
+    auto loaded = TRY(image::load_images(store, fd));
+    for (const auto& image : loaded) {
+        if (image.tags.empty() && !quiet) std::cout << "Loaded image ID: " << image.id << "\n";
+        for (const auto& tag : image.tags)
+            if (!quiet) std::cout << "Loaded image: " << tag << "\n";
+    }
+    return ok();
+}
+
+}  // namespace
+
+void add_image_archive_commands(CLI::App& noun, Context& ctx) {
+    struct SaveFlags {
+        std::vector<std::string> images;
+        std::string output;
+    };
+    auto s = std::make_shared<SaveFlags>();
+    CLI::App* save_cmd = noun.add_subcommand("save", "Save one or more images to a tar archive (streamed to STDOUT by default)");
+    save_cmd->add_option("-o,--output", s->output, "Write to a file, instead of STDOUT");
+    save_cmd->add_option("IMAGE", s->images, "Images")->required();
+    save_cmd->callback([&ctx, s] {
+        auto done = save(ctx, s->images, s->output);
+        if (!done.ok()) return fail(ctx, std::move(done).error());
+        ctx.exit_status = 0;
+    });
+
+    struct LoadFlags {
+        std::string input;
+        bool quiet = false;
+    };
+    auto l = std::make_shared<LoadFlags>();
+    CLI::App* load_cmd = noun.add_subcommand("load", "Load an image from a tar archive or STDIN");
+    load_cmd->add_option("-i,--input", l->input, "Read from tar archive file, instead of STDIN");
+    load_cmd->add_flag("-q,--quiet", l->quiet, "Suppress the load output");
+    load_cmd->callback([&ctx, l] {
+        auto done = load(ctx, l->input, l->quiet);
+        if (!done.ok()) return fail(ctx, std::move(done).error());
+        ctx.exit_status = 0;
+    });
+}
 
 }  // namespace hako::cli
