@@ -1,6 +1,7 @@
 // This file declares how the responder forwards names it does not own: the host's
 // resolvers (from resolv.conf), each query sent from its own connected UDP socket
-// (a random source port), tried in turn with a short timeout, SERVFAIL when none answers.
+// (a random source port), tried in turn with a short timeout, SERVFAIL when none answers;
+// a truncated answer for a TCP client is asked again over TCP.
 #pragma once
 
 #include <poll.h>
@@ -8,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <unordered_map>
@@ -38,6 +40,7 @@ public:
     struct Client {
         uint64_t token = 0;
         size_t reply_limit = kMaxMessage;  // larger replies are cut to a truncated header
+        bool tcp = false;                   // the client asked over TCP: a truncated answer is fetched over TCP
     };
     struct Reply {
         Client client;
@@ -54,7 +57,7 @@ public:
                std::vector<Reply>& done);
     // The sockets to watch for replies.
     void poll_fds(std::vector<pollfd>& fds) const;
-    // A socket became readable (or failed).
+    // A socket became ready: readable, writable (a TCP query being sent) or failed.
     void on_readable(int fd, int64_t now_ms, std::vector<Reply>& done);
     // Timed-out tries move to the next resolver or end in SERVFAIL.
     void expire(int64_t now_ms, std::vector<Reply>& done);
@@ -69,9 +72,17 @@ private:
         size_t next_upstream = 0;
         int64_t deadline_ms = 0;
         sys::UniqueFd socket;
+        bool over_tcp = false;
+        std::vector<uint8_t> out, in;  // over TCP: framed query still to send, reply so far
     };
     // Sends to the next resolver that accepts the packet; false when none is left.
     bool try_next(Pending& pending, int64_t now_ms);
+    // Asks the current resolver again over TCP; false when it cannot even connect.
+    bool switch_to_tcp(Pending& pending, int64_t now_ms);
+    // Over TCP: sends what is left and reads; the complete reply, or nullopt (failed set on error).
+    std::optional<std::vector<uint8_t>> tcp_progress(Pending& pending, bool& failed);
+    // Moves `pending` (whose socket changed) from `old_fd` to its new fd.
+    void rekey(int old_fd);
     void fail(Pending& pending, std::vector<Reply>& done);
 
     std::vector<Upstream> upstreams_;

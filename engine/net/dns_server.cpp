@@ -438,7 +438,7 @@ void Server::handle(std::span<const uint8_t> raw, const std::string& network_id,
     uint64_t token = next_token_++;
     clients_.emplace(token, client);
     std::vector<Forwarder::Reply> done;
-    forwarder_.start(raw, query, Forwarder::Client{token, limit}, now_ms(), done);
+    forwarder_.start(raw, query, Forwarder::Client{token, limit, client.tcp}, now_ms(), done);
     deliver_forwarded(done);
 }
 

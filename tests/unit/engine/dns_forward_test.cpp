@@ -166,3 +166,64 @@ TEST_CASE("dns forward: more than kMaxPending queries in flight get SERVFAIL") {
     CHECK(done.size() == kMaxPending + 1);
     CHECK(forwarder.pending() == 0);
 }
+
+TEST_CASE("dns forward: a truncated answer for a TCP client is fetched again over TCP") {
+    StandIn resolver;
+    sockaddr_in address{};
+    std::memcpy(&address, &resolver.upstream.address, sizeof address);
+    hako::sys::UniqueFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    int one = 1;
+    ::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    REQUIRE(::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(listener.get(), 4) == 0);
+    Forwarder forwarder;
+    forwarder.set_upstreams({resolver.upstream});
+    std::vector<Forwarder::Reply> done;
+    forwarder.start(kQuery, parsed_query(), Forwarder::Client{4, kMaxMessage, true}, 0, done);
+    sockaddr_storage peer{};
+    socklen_t length = 0;
+    auto forwarded = resolver.receive(peer, length);
+    auto truncated = forwarded;
+    truncated[2] |= 0x82;  // a response, TC
+    ::sendto(resolver.fd.get(), truncated.data(), truncated.size(), 0, reinterpret_cast<sockaddr*>(&peer), length);
+    pump(forwarder, done, 1);  // the UDP reply: switches to TCP
+    CHECK(done.empty());
+    pump(forwarder, done, 2);  // connected: the query goes out
+    pollfd p{listener.get(), POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 2000) == 1);
+    hako::sys::UniqueFd connection(::accept(listener.get(), nullptr, nullptr));
+    uint8_t framed[512];
+    ssize_t got = 0;
+    for (int round = 0; round < 50 && got < static_cast<ssize_t>(kQuery.size() + 2); ++round) {
+        pump(forwarder, done, 3);
+        ssize_t n = ::recv(connection.get(), framed + got, sizeof framed - static_cast<size_t>(got), MSG_DONTWAIT);
+        if (n > 0) got += n;
+    }
+    CHECK(std::vector<uint8_t>(framed + 2, framed + got) == kQuery);
+    auto full = kQuery;
+    full[2] |= 0x80;
+    full[7] = 0;  // no answers needed: the reply itself is what counts
+    std::vector<uint8_t> out = {0, static_cast<uint8_t>(full.size())};
+    out.insert(out.end(), full.begin(), full.end());
+    REQUIRE(::send(connection.get(), out.data(), out.size(), 0) == static_cast<ssize_t>(out.size()));
+    pump(forwarder, done, 4);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].message == full);
+    CHECK((done[0].message[2] & 0x02) == 0);
+}
+
+TEST_CASE("dns forward: a truncated answer for a UDP client is relayed as it is") {
+    StandIn resolver;
+    Forwarder forwarder;
+    forwarder.set_upstreams({resolver.upstream});
+    std::vector<Forwarder::Reply> done;
+    forwarder.start(kQuery, parsed_query(), Forwarder::Client{5, 512, false}, 0, done);
+    sockaddr_storage peer{};
+    socklen_t length = 0;
+    auto truncated = resolver.receive(peer, length);
+    truncated[2] |= 0x82;
+    ::sendto(resolver.fd.get(), truncated.data(), truncated.size(), 0, reinterpret_cast<sockaddr*>(&peer), length);
+    pump(forwarder, done, 1);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].message == truncated);
+}
