@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <deque>
 #include <vector>
 
 namespace hako::runtime {
@@ -49,30 +50,62 @@ Result<sys::UniqueFd> open_in_root(int root_fd, const std::string& path, int fla
     return sys::UniqueFd(fd);
 }
 
+namespace {
+
+std::string join(const std::vector<std::string>& parts) {
+    std::string out;
+    for (const auto& part : parts) out += (out.empty() ? "" : "/") + part;
+    return out.empty() ? "." : out;
+}
+
+}  // namespace
+
 Result<sys::UniqueFd> ensure_in_root(int root_fd, const std::string& path, NodeKind kind) {
-    auto parts = components(path);
-    std::string prefix;
-    for (size_t i = 0; i < parts.size(); ++i) {
-        std::string next = prefix.empty() ? parts[i] : prefix + "/" + parts[i];
-        bool last = i + 1 == parts.size();
-        auto existing = open_in_root(root_fd, next, O_PATH);
-        if (existing.ok()) {
-            prefix = next;
+    // Walks one component at a time from the root. A symlink on the way (also a
+    // dangling one, planted in the image or a volume) is read and its target walked
+    // instead, from the root when absolute, so the folders it names are created
+    // inside the root, never outside: what runc's MkdirAllInRoot does.
+    std::deque<std::string> pending;
+    for (auto& part : components(path)) pending.push_back(std::move(part));
+    std::vector<std::string> resolved;
+    int links = 0;
+    while (!pending.empty()) {
+        std::string part = std::move(pending.front());
+        pending.pop_front();
+        if (part == "..") {
+            if (!resolved.empty()) resolved.pop_back();
             continue;
         }
-        if (existing.error().errno_value != ENOENT) return std::move(existing).error();
-        auto parent = TRY(open_in_root(root_fd, prefix.empty() ? "." : prefix, O_PATH | O_DIRECTORY));
+        bool last = pending.empty();
+        auto parent = TRY(open_in_root(root_fd, join(resolved), O_PATH | O_DIRECTORY));
+        struct stat st {};
+        if (fstatat(parent.get(), part.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            if (S_ISLNK(st.st_mode)) {
+                if (++links > 40) return Error::from_syscall("resolve", ELOOP, path);
+                char target[4096];
+                ssize_t n = readlinkat(parent.get(), part.c_str(), target, sizeof target - 1);
+                if (n < 0) return Error::from_syscall("readlink", errno, path);
+                target[n] = '\0';
+                auto link_parts = components(target);
+                if (target[0] == '/') resolved.clear();
+                pending.insert(pending.begin(), link_parts.begin(), link_parts.end());
+                continue;
+            }
+            resolved.push_back(std::move(part));
+            continue;
+        }
+        if (errno != ENOENT) return Error::from_syscall("stat", errno, path);
         if (!last || kind == NodeKind::Directory) {
-            if (mkdirat(parent.get(), parts[i].c_str(), 0755) != 0 && errno != EEXIST)
+            if (mkdirat(parent.get(), part.c_str(), 0755) != 0 && errno != EEXIST)
                 return Error::from_syscall("mkdir", errno, path);
         } else {
-            int fd = openat(parent.get(), parts[i].c_str(), O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+            int fd = openat(parent.get(), part.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
             if (fd < 0 && errno != EEXIST) return Error::from_syscall("create", errno, path);
             if (fd >= 0) ::close(fd);
         }
-        prefix = next;
+        resolved.push_back(std::move(part));
     }
-    return open_in_root(root_fd, prefix.empty() ? "." : prefix, O_PATH);
+    return open_in_root(root_fd, join(resolved), O_PATH);
 }
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }

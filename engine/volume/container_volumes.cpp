@@ -109,8 +109,9 @@ Result<std::string> volume_source(const VolumeRecord& volume, const std::string&
 // it, the driver's mount made, and filled from the image when still empty.
 Result<runtime::Mount> prepare_volume(const container::RunContext& context, const json& m) {
     const fs::path root = context.store.root().path();
+    if (m["source"] == "") return Error("mount " + m["target"].get<std::string>() + ": a volume without name", kBad);
     auto volume = find_volume(root, m["source"]);
-    if (!volume.ok()) volume = TRY(create_volume(root, spec_of(m)));
+    if (!volume.ok()) volume = TRY(create_volume(root, spec_of(m)));  // a record written without check_create
     // One container at a time mounts and fills a volume.
     auto lock = TRY(sys::FileLock::acquire(root / "volumes" / volume->name / "lock", sys::LockMode::Exclusive));
     TRY(mount_volume(root, *volume));
@@ -190,10 +191,11 @@ Result<void> check_create(const container::ContainerStore& store, container::Con
     json mounts = TRY(collect_mounts(record));
     TRY(check_sources(store, mounts));
     // The store refuses a name in use after this hook: create no volume for it.
-    if (store.find(record.name).ok()) {
-        record.mounts = mounts;
-        return ok();
-    }
+    for (const auto& other : TRY(store.list()))
+        if (other.name == record.name) {
+            record.mounts = mounts;
+            return ok();
+        }
     const fs::path root = store.root().path();
     std::vector<std::string> created;  // removed again if a later volume fails
     for (auto& m : mounts) {

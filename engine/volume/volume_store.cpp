@@ -215,9 +215,9 @@ Result<std::vector<std::string>> volume_users(const fs::path& root, const std::s
     auto records = TRY(store.list());
     std::vector<std::string> users;
     for (const auto& record : records) {
+        // A volumes_from source that is gone leaves the container's own mounts.
         auto mounts = effective_mounts(store, record);
-        if (!mounts.ok()) continue;
-        for (const auto& m : *mounts)
+        for (const auto& m : mounts.ok() ? *mounts : record.mounts)
             if (m.value("type", "") == "volume" && m.value("source", "") == name) {
                 users.push_back(record.id);
                 break;
