@@ -154,6 +154,16 @@ h container run --name keeper -v /anon busybox true >/dev/null
 check "an anonymous volume carries docker's label" "$(h volume ls -q --filter label=com.docker.volume.anonymous | wc -l)" "1"
 h container rm keeper >/dev/null
 
+# --- kill -9 of the monitor, then rm: the driver's mount goes too ---
+id=$(h container run -d -v tmpvol:/t busybox sleep 60)
+sleep 0.3
+check "the tmpfs volume is mounted while it runs" "$(mounts_under "$R/volumes/tmpvol")" "1"
+monitor=$(sed -n 's/.*"monitor_pid": *\([0-9]*\).*/\1/p' "$R/containers/$id/state.json")
+[[ -n $monitor ]] && kill -9 "$monitor"
+sleep 0.2
+h container rm -f "$id" >/dev/null
+check "after kill -9 of the monitor and rm, no volume mount is left" "$(mounts_under "$R/volumes/")" "0"
+
 # --- prune ---
 out=$(h volume prune -f)
 check "prune removes the unused anonymous volume" "$(echo "$out" | sed -n 2p | wc -c)" "65"
