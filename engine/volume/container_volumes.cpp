@@ -15,6 +15,7 @@
 #include "engine/container/hooks.h"
 #include "engine/container/lifecycle.h"
 #include "engine/container/options.h"
+#include "engine/image/image_store.h"
 #include "engine/sys/lock.h"
 #include "engine/sys/safe_path.h"
 #include "engine/volume/copy_up.h"
@@ -185,10 +186,29 @@ void release_driver_mounts(const container::RunContext& context) {
     }
 }
 
+// The image's VOLUME folders that no mount covers get an anonymous volume each, as docker does.
+Result<void> add_image_volumes(const container::ContainerStore& store, const container::ContainerRecord& record,
+                               json& mounts) {
+    if (record.image_id.empty()) return ok();
+    auto images = TRY(image::ImageStore::open(store.root().path()));
+    auto config = images.config(record.image_id);
+    if (!config.ok()) return ok();  // the lifecycle reports a broken image itself
+    std::set<std::string> targets;
+    for (const auto& m : mounts) targets.insert(m.value("target", ""));
+    for (const auto& folder : config->config.volumes) {
+        json entry = {{"type", "volume"}, {"source", ""}, {"target", folder}, {"read_only", false}};
+        auto normalized = normalize_mount(entry, "image VOLUME " + folder);
+        if (!normalized.ok() || targets.count((*normalized)["target"].get<std::string>())) continue;
+        mounts.push_back(*normalized);
+    }
+    return ok();
+}
+
 }  // namespace
 
 Result<void> check_create(const container::ContainerStore& store, container::ContainerRecord& record) {
     json mounts = TRY(collect_mounts(record));
+    TRY(add_image_volumes(store, record, mounts));
     TRY(check_sources(store, mounts));
     // The store refuses a name in use after this hook: create no volume for it.
     for (const auto& other : TRY(store.list()))

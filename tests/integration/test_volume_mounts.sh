@@ -164,6 +164,19 @@ sleep 0.2
 h container rm -f "$id" >/dev/null
 check "after kill -9 of the monitor and rm, no volume mount is left" "$(mounts_under "$R/volumes/")" "0"
 
+# --- an image's VOLUME gets an anonymous volume, filled from the image, unless a mount covers it ---
+h image import -c "VOLUME /seed" "$R/evil.tar" withvolume >/dev/null
+before=$(h volume ls -q --filter label=com.docker.volume.anonymous | wc -l)
+id=$(h container create withvolume cat /seed/file)
+check "VOLUME: one anonymous volume more" "$(h volume ls -q --filter label=com.docker.volume.anonymous | wc -l)" "$((before + 1))"
+check "VOLUME: filled from the image" "$(h container start -a "$id" 2>/dev/null || h container logs "$id")" "seeded"
+h container rm "$id" >/dev/null
+check "VOLUME: a mount on the folder takes its place" "$(run -v seeded:/seed withvolume cat /seed/file)" "changed"
+check "dangling=true lists unused volumes" "$(h volume ls -q --filter dangling=true | grep -c seeded)" "1"
+h container create --name hold -v seeded:/x busybox true >/dev/null
+check "dangling=false lists used volumes" "$(h volume ls -q --filter dangling=false)" "seeded"
+h container rm hold >/dev/null
+
 # --- prune ---
 out=$(h volume prune -f)
 check "prune removes the unused anonymous volume" "$(echo "$out" | sed -n 2p | wc -c)" "65"
