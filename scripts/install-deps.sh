@@ -12,6 +12,7 @@ packages=(
   libspdlog-dev libfmt-dev catch2
   libarchive-dev libseccomp-dev libssl-dev libcurl4-openssl-dev libcap-dev
   busybox-static runc iproute2 nftables
+  docker-registry skopeo
   clang libclang-rt-14-dev
   python3
 )
