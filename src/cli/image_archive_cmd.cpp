@@ -1,5 +1,6 @@
 // `hako image save` and `hako image load`: images to and from docker-archive / OCI
-// archive tars (engine/image/archive.h), on a file or the standard streams.
+// archive tars (engine/image/archive.h), on a file or the standard streams; and
+// `hako image pull` from a registry (engine/image/registry.h).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -9,6 +10,8 @@
 
 #include "engine/container/image_usage.h"
 #include "engine/image/archive.h"
+#include "engine/image/reference.h"
+#include "engine/image/registry.h"
 #include "engine/sys/fd.h"
 #include "src/cli/context.h"
 #include "src/cli/output.h"
@@ -63,6 +66,32 @@ Result<void> load(const Context& ctx, const std::string& input, bool quiet) {
     return ok();
 }
 
+// $DOCKER_CONFIG/config.json, else ~/.docker/config.json.
+std::string docker_config_path(const Context& ctx) {
+    if (auto it = ctx.environment.find("DOCKER_CONFIG"); it != ctx.environment.end() && !it->second.empty())
+        return it->second + "/config.json";
+    auto home = ctx.environment.find("HOME");
+    return (home == ctx.environment.end() ? std::string("/root") : home->second) + "/.docker/config.json";
+}
+
+Result<void> pull(const Context& ctx, const std::string& ref, const std::vector<std::string>& insecure, bool quiet) {
+    auto store = TRY(open_store(ctx));
+    auto parsed = TRY(image::parse_reference(ref));
+    if (parsed.tag.empty() && parsed.digest.empty() && !quiet) std::cout << "Using default tag: latest\n";
+    image::PullOptions options;
+    options.insecure_registries = insecure;
+    options.docker_config = docker_config_path(ctx);
+    if (!quiet) options.progress = [](const std::string& line) { std::cout << line << std::endl; };
+    auto pulled = TRY(image::pull_image(store, ref, options));
+    auto full = TRY(image::parse_reference_with_default_tag(ref));
+    std::string familiar = full.familiar_name() + (full.digest.empty() ? ":" + full.tag : "@" + full.digest);
+    if (!quiet)
+        std::cout << "Status: " << (pulled.downloaded ? "Downloaded newer image for " : "Image is up to date for ")
+                  << familiar << "\n";
+    std::cout << full.str() << "\n";
+    return ok();
+}
+
 }  // namespace
 
 void add_image_archive_commands(CLI::App& noun, Context& ctx) {
@@ -90,6 +119,22 @@ void add_image_archive_commands(CLI::App& noun, Context& ctx) {
     load_cmd->add_flag("-q,--quiet", l->quiet, "Suppress the load output");
     load_cmd->callback([&ctx, l] {
         auto done = load(ctx, l->input, l->quiet);
+        if (!done.ok()) return fail(ctx, std::move(done).error());
+        ctx.exit_status = 0;
+    });
+
+    struct PullFlags {
+        std::string image;
+        std::vector<std::string> insecure;
+        bool quiet = false;
+    };
+    auto p = std::make_shared<PullFlags>();
+    CLI::App* pull_cmd = noun.add_subcommand("pull", "Download an image from a registry");
+    pull_cmd->add_flag("-q,--quiet", p->quiet, "Suppress verbose output");
+    pull_cmd->add_option("--insecure-registry", p->insecure, "Use plain HTTP for this registry (host:port)")->expected(1);
+    pull_cmd->add_option("NAME", p->image, "NAME[:TAG|@DIGEST]")->required();
+    pull_cmd->callback([&ctx, p] {
+        auto done = pull(ctx, p->image, p->insecure, p->quiet);
         if (!done.ok()) return fail(ctx, std::move(done).error());
         ctx.exit_status = 0;
     });

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# hako image pull against Debian's docker-registry on loopback, with images pushed by
+# skopeo (from an archive hako saved) in docker and OCI formats and an image index;
+# a tampered blob (rejected, nothing stored) and failing registries (401 from a
+# Bearer token service, 500, nothing listening).
+set -uo pipefail
+if [[ $EUID -ne 0 ]]; then
+  echo "SKIP: the registry tests need root (layers keep owners and device nodes)" >&2
+  exit 0
+fi
+for tool in docker-registry skopeo curl python3; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "SKIP: $tool is not installed (scripts/install-deps.sh)" >&2
+    exit 0
+  fi
+done
+HAKO=${HAKO:-${HAKO_BUILD_DIR:-/work/main/build}/hako}
+SRC=${HAKO_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+W=$(mktemp -d /tmp/hako-registry-test.XXXXXX)
+A=$W/a B=$W/b
+PORT=$((20000 + $$ % 5000))
+FAKE_PORT=$((PORT + 5000))
+REG=127.0.0.1:$PORT
+pids=()
+failures=0
+
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+  for id in $("$HAKO" --root "$B" container ls -a -q 2>/dev/null); do
+    "$HAKO" --root "$B" container rm -f "$id" >/dev/null 2>&1
+  done
+  awk -v r="$W" 'index($2, r) == 1 {print $2}' /proc/self/mounts | sort -r | xargs -r umount -l
+  rm -rf "$W"
+}
+trap cleanup EXIT
+
+check() {  # check DESCRIPTION ACTUAL EXPECTED
+  if [[ "$2" == "$3" ]]; then
+    echo "ok: $1"
+  else
+    echo "FAIL: $1: got [$2], want [$3]"
+    failures=$((failures + 1))
+  fi
+}
+b() { "$HAKO" --root "$B" image "$@"; }
+wait_port() { for _ in $(seq 100); do curl -s "http://127.0.0.1:$1/" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
+
+mkdir -p "$W/data"
+cat >"$W/registry.yml" <<EOF
+version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: $W/data
+http:
+  addr: $REG
+EOF
+docker-registry serve "$W/registry.yml" >"$W/registry.log" 2>&1 &
+pids+=($!)
+wait_port "$PORT" || { echo "FAIL: docker-registry did not start"; cat "$W/registry.log"; exit 1; }
+
+bash "$SRC/scripts/make-test-image.sh" "$W/image.tar" >/dev/null
+gzip -k "$W/image.tar"
+"$HAKO" --root "$A" image import "$W/image.tar.gz" busybox:1 >/dev/null || { echo "FAIL: import"; exit 1; }
+id=$("$HAKO" --root "$A" image ls -q)
+"$HAKO" --root "$A" image save -o "$W/save.tar" busybox:1
+skopeo copy -q --dest-tls-verify=false "docker-archive:$W/save.tar" "docker://$REG/test/busybox:docker"
+check "skopeo pushes hako's archive (docker format)" "$?" "0"
+skopeo copy -q --format oci --dest-tls-verify=false "docker-archive:$W/save.tar" "docker://$REG/test/busybox:oci"
+check "skopeo pushes hako's archive (OCI format)" "$?" "0"
+
+# Pulls.
+out=$(b pull "$REG/test/busybox:docker")
+check "pull (docker media types)" "$?" "0"
+check "pull prints docker's status" "$(echo "$out" | grep -c "^Status: Downloaded newer image for $REG/test/busybox:docker")" "1"
+check "the pulled image keeps its id" "$(b inspect "$REG/test/busybox:docker" | grep -c "\"Id\": \"sha256:${id}")" "1"
+b pull -q "$REG/test/busybox:oci" >/dev/null; check "pull (OCI media types)" "$?" "0"
+check "a container runs from a pulled image" "$("$HAKO" --root "$B" container run --rm "$REG/test/busybox:oci" echo pulled)" "pulled"
+check "a second pull is up to date" "$(b pull "$REG/test/busybox:docker" | grep -c 'Image is up to date')" "1"
+
+# An image index: the manifest for this machine's architecture is chosen.
+arch=$(uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/')
+other=$([[ $arch == amd64 ]] && echo arm64 || echo amd64)
+docker_manifest=$(curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://$REG/v2/test/busybox/manifests/docker")
+oci_manifest=$(curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$REG/v2/test/busybox/manifests/oci")
+digest_of() { printf '%s' "$1" | sha256sum | sed 's/ .*//; s/^/sha256:/'; }
+size_of() { printf '%s' "$1" | wc -c; }
+index="{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[
+ {\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"$(digest_of "$oci_manifest")\",\"size\":$(size_of "$oci_manifest"),\"platform\":{\"os\":\"linux\",\"architecture\":\"$other\"}},
+ {\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"digest\":\"$(digest_of "$docker_manifest")\",\"size\":$(size_of "$docker_manifest"),\"platform\":{\"os\":\"linux\",\"architecture\":\"$arch\"}}]}"
+curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/vnd.oci.image.index.v1+json' \
+  --data-binary "$index" "http://$REG/v2/test/busybox/manifests/multi" >"$W/put.code"
+check "the index is pushed" "$(cat "$W/put.code")" "201"
+b pull -q "$REG/test/busybox:multi" >/dev/null; check "pull of an index" "$?" "0"
+check "the index gives this architecture's image" "$(b inspect "$REG/test/busybox:multi" | grep -c "\"Id\": \"sha256:${id}")" "1"
+b pull -q "$REG/test/busybox@$(digest_of "$oci_manifest")" >/dev/null; check "pull by digest" "$?" "0"
+
+# A blob whose content does not match its digest: rejected, nothing stored.
+layer=$(echo "$docker_manifest" | python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][0]["digest"][7:])')
+blob=$W/data/docker/registry/v2/blobs/sha256/${layer:0:2}/$layer/data
+printf 'X' | dd of="$blob" bs=1 seek=100 conv=notrunc 2>/dev/null
+C=$W/c
+"$HAKO" --root "$C" image pull "$REG/test/busybox:docker" >/dev/null 2>"$W/err"
+check "a tampered layer fails the pull" "$?" "1"
+check "…saying so" "$(grep -c 'downloaded content has digest' "$W/err")" "1"
+check "…and stores no image" "$("$HAKO" --root "$C" image ls -q | wc -l)" "0"
+check "…and no blob" "$(find "$C/blobs" -type f | wc -l)" "0"
+
+# Failing registries: a Bearer token service that refuses, a 500, nothing listening.
+cat >"$W/fake.py" <<'PY'
+import http.server, sys
+port = int(sys.argv[1])
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        if self.path.startswith("/token"):
+            self.send_response(401); self.end_headers(); return
+        if self.path.startswith("/v2/broken/"):
+            self.send_response(500); self.send_header("Content-Type", "application/json"); self.end_headers()
+            self.wfile.write(b'{"errors":[{"code":"UNKNOWN","message":"boom"}]}'); return
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Bearer realm="http://127.0.0.1:%d/token",service="fake",scope="repository:x:pull"' % port)
+        self.end_headers()
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+python3 "$W/fake.py" "$FAKE_PORT" &
+pids+=($!)
+wait_port "$FAKE_PORT"
+b pull "127.0.0.1:$FAKE_PORT/private/app:1" >/dev/null 2>"$W/err"; check "auth failure is status 1" "$?" "1"
+check "…naming the token request" "$(grep -c 'token request failed with status 401' "$W/err")" "1"
+b pull "127.0.0.1:$FAKE_PORT/broken/app:1" >/dev/null 2>"$W/err"; check "a 500 is status 1" "$?" "1"
+check "…with the registry's message" "$(grep -c 'status 500 (boom)' "$W/err")" "1"
+b pull "$REG/test/nosuch:1" >/dev/null 2>"$W/err"; check "unknown repository is status 1" "$?" "1"
+check "…not found" "$(grep -c 'not found' "$W/err")" "1"
+b pull "127.0.0.1:1/x:1" >/dev/null 2>&1; check "nothing listening is status 1" "$?" "1"
+
+if ((failures > 0)); then
+  echo "$failures check(s) failed"
+  exit 1
+fi
+echo "all checks passed"
