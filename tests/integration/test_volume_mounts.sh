@@ -120,6 +120,16 @@ mkdir -p "$H/opt" && h volume create -o type=none -o o=bind -o device="$H/opt" b
 run -v bindvol:/b busybox sh -c 'echo via-volume >/b/file'
 check "a bind volume writes to its device" "$(cat "$H/opt/file")" "via-volume"
 
+check "a single file can be bound" "$(run -v "$H/token:/etc/token:ro" busybox cat /etc/token)" "s3cr3t"
+check "a read-only root still gets its volume" "$(run --read-only -v bindvol:/b busybox cat /b/file)" "via-volume"
+mkdir -p "$H/opt/sub" && echo in-sub >"$H/opt/sub/f" && ln -s "$H" "$H/opt/out"
+check "volume-subpath mounts a folder of the volume" \
+  "$(run --mount type=volume,src=bindvol,dst=/s,volume-subpath=sub busybox cat /s/f)" "in-sub"
+run --mount type=volume,src=bindvol,dst=/s,volume-subpath=nosuch busybox true 2>/dev/null
+check "a missing subpath is refused" "$?" "125"
+run --mount type=volume,src=bindvol,dst=/s,volume-subpath=out busybox true 2>/dev/null
+check "a subpath symlink out of the volume is refused" "$?" "125"
+
 # --- nothing half-created on bad input ---
 run -v fresh:/a --mount type=bind,src="$H/missing",dst=/b busybox true 2>/dev/null
 check "a bad mount fails the run" "$?" "125"
