@@ -298,7 +298,15 @@ private:
             StageImage next = state.image;
             if (auto applied = apply_config_step(in, next.config, env, dockerfile_.escape, flags); !applied.ok())
                 return at(in, applied.error().message);
-            add_history(next.config, in.source(), true);
+            if (in.keyword == "WORKDIR") {
+                // The folder is made when missing (a layer then), as Docker does.
+                auto rootfs = TRY(StepRootfs::mount(store_, next.layers, true));
+                TRY(make_dir_in_rootfs(rootfs.rootfs(), next.config.config.working_dir, {}));
+                rootfs.unmount();
+                TRY(commit_layer(rootfs, next, in.source()));
+            } else {
+                add_history(next.config, in.source(), true);
+            }
             TRY(cache_.put(key, next));
             state = {std::move(next), key};
             line(step, "DONE " + format_seconds(seconds_since(started)));

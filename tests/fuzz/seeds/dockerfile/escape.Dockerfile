@@ -1,0 +1,5 @@
+# escape=`
+FROM x
+RUN a `
+  b
+ENV X=${Y:?need y}
