@@ -25,6 +25,7 @@
 #include "engine/image/layer_diff.h"
 #include "engine/image/reference.h"
 #include "engine/runtime/user.h"
+#include "engine/sys/digest.h"
 #include "engine/sys/file.h"
 #include "engine/sys/safe_path.h"
 #include "engine/sys/tempdir.h"
@@ -102,19 +103,34 @@ public:
         for (const auto& [k, v] : request_.labels) config.config.labels[k] = v;
         int step = next_step();
         line(step, "exporting to image");
-        auto committed = store_.commit(config, result.image.layers, request_.tags);
-        if (!committed.ok()) return Error("exporting the image: " + committed.error().message);
-        line(step, "writing image " + committed->id + " done");
+        std::string id = TRY(export_image(config, result.image.layers));
+        line(step, "writing image " + id + " done");
         for (const auto& t : request_.tags) {
             auto ref = image::parse_reference_with_default_tag(t);
             if (ref.ok()) line(step, "naming to " + ref->name() + ":" + ref->tag + " done");
         }
         line(step, "DONE " + format_seconds(seconds_since(total)));
         warn_unused_args();
-        return committed->id;
+        return id;
     }
 
 private:
+    // Commits the image, unless it is stored already with every tag pointing at it
+    // (a fully cached rebuild then writes nothing).
+    Result<std::string> export_image(const image::ImageConfig& config, const std::vector<image::LayerRef>& layers) {
+        std::string id = sys::sha256_digest(image::serialize(config));
+        bool current = store_.record(id).ok();
+        for (const auto& tag : request_.tags) {
+            if (!current) break;
+            auto tagged = store_.resolve(tag);
+            current = tagged.ok() && tagged->id == id;
+        }
+        if (current) return id;
+        auto committed = store_.commit(config, layers, request_.tags);
+        if (!committed.ok()) return Error("exporting the image: " + committed.error().message);
+        return committed->id;
+    }
+
     // --- output ---
     int next_step() { return ++step_; }
     void line(int step, const std::string& text) {
