@@ -117,17 +117,18 @@ public:
     // GET base/v2/<repo>/<path>: into memory (max bytes), or into `fd` while hashed.
     Result<Response> get(const std::string& path, const std::vector<std::string>& headers, size_t max, int fd = -1,
                          sys::Sha256* hash = nullptr) {
-        std::string url = base_ + "/v2/" + repository_ + "/" + path;
-        Response r = TRY(request(url, headers, max, fd, hash));
-        if (r.status == 401 && !authorized_) {
-            TRY(authenticate(r));
-            if (fd >= 0 && (::ftruncate(fd, 0) != 0 || ::lseek(fd, 0, SEEK_SET) != 0))
-                return Error::from_syscall("truncate", errno, "download");
-            if (hash) *hash = sys::Sha256();
-            r = TRY(request(url, headers, max, fd, hash));
-        }
-        return r;
+        return send("GET", base_ + "/v2/" + repository_ + "/" + path, headers, nullptr, max, fd, hash);
     }
+    // Any method on a path below base/v2/<repo>/ or on an absolute URL (an upload's
+    // Location), with an optional body; answers up to 1 MiB are kept.
+    Result<Response> call(const std::string& method, const std::string& path_or_url,
+                          const std::vector<std::string>& headers, const std::string* body = nullptr) {
+        std::string url = path_or_url.rfind("http", 0) == 0 ? path_or_url
+                          : path_or_url.rfind("/", 0) == 0 ? base_ + path_or_url
+                                                            : base_ + "/v2/" + repository_ + "/" + path_or_url;
+        return send(method, url, headers, body, 1 << 20, -1, nullptr);
+    }
+    void set_scope(std::string scope) { scope_ = std::move(scope); }
     const std::string& host() const { return host_; }
 
 private:
@@ -175,8 +176,21 @@ private:
         return size * count;
     }
 
-    Result<Response> request(const std::string& url, std::vector<std::string> headers, size_t max, int fd,
-                             sys::Sha256* hash, bool use_basic = false) {
+    Result<Response> send(const std::string& method, const std::string& url, const std::vector<std::string>& headers,
+                          const std::string* body, size_t max, int fd, sys::Sha256* hash) {
+        Response r = TRY(request(method, url, headers, body, max, fd, hash));
+        if (r.status == 401 && !authorized_) {
+            TRY(authenticate(r));
+            if (fd >= 0 && (::ftruncate(fd, 0) != 0 || ::lseek(fd, 0, SEEK_SET) != 0))
+                return Error::from_syscall("truncate", errno, "download");
+            if (hash) *hash = sys::Sha256();
+            r = TRY(request(method, url, headers, body, max, fd, hash));
+        }
+        return r;
+    }
+
+    Result<Response> request(const std::string& method, const std::string& url, std::vector<std::string> headers,
+                             const std::string* body, size_t max, int fd, sys::Sha256* hash, bool use_basic = false) {
         std::unique_ptr<CURL, CurlFree> curl(curl_easy_init());
         if (!curl) return Error("curl_easy_init failed");
         Response r;
@@ -187,6 +201,13 @@ private:
         for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
         std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> owned(list, curl_slist_free_all);
         curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
+        if (method == "HEAD") {
+            curl_easy_setopt(curl.get(), CURLOPT_NOBODY, 1L);
+        } else if (method != "GET") {
+            curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
+            curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body ? body->data() : "");
+            curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body ? body->size() : 0));
+        }
         curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, list);
         curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 1L);  // blobs redirect to storage
         curl_easy_setopt(curl.get(), CURLOPT_MAXREDIRS, 5L);
@@ -225,9 +246,12 @@ private:
             return ok();
         }
         if (c.scheme != "bearer" || c.params["realm"].empty()) return ok();
+        std::string scope = c.params.count("scope") ? c.params["scope"]
+                            : repository_.empty()   ? ""
+                                                    : "repository:" + repository_ + ":" + scope_;
         std::string url = c.params["realm"] + "?service=" + url_escape(c.params["service"]) +
-                          "&scope=" + url_escape(c.params.count("scope") ? c.params["scope"] : "repository:" + repository_ + ":pull");
-        Response r = TRY(request(url, {}, 1 << 20, -1, nullptr, !credentials_.username.empty()));
+                          (scope.empty() ? "" : "&scope=" + url_escape(scope));
+        Response r = TRY(request("GET", url, {}, nullptr, 1 << 20, -1, nullptr, !credentials_.username.empty()));
         if (r.status != 200) return Error("registry " + host_ + ": token request failed with status " + std::to_string(r.status));
         json j = json::parse(r.body, nullptr, false);
         if (j.is_discarded() || !j.is_object()) return Error("registry " + host_ + ": the token answer is not JSON");
@@ -240,6 +264,7 @@ private:
     RegistryCredentials credentials_;
     std::string base_;
     std::string token_;
+    std::string scope_ = "pull";
     bool basic_ = false;
     bool authorized_ = false;
 };
@@ -384,6 +409,149 @@ Result<PullResult> pull_image(const ImageStore& store, const std::string& ref, c
     result.downloaded = true;
     say("Digest: " + manifest_digest);
     return result;
+}
+
+namespace {
+
+std::string with_query(const std::string& url, const std::string& query) {
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + query;
+}
+
+// Uploads one stored blob unless the registry has it: HEAD, then a mount from
+// `mount_from` repositories, then POST + PATCH chunks + PUT ?digest=.
+// What happened, as docker push says it: "Pushed", "Layer already exists", "Mounted from REPO".
+Result<std::string> push_blob(Client& client, const ImageStore& store, const std::string& digest,
+                              const std::vector<std::string>& mount_from, size_t chunk_size) {
+    Response head = TRY(client.call("HEAD", "blobs/" + digest, {}));
+    if (head.status == 200) return std::string("Layer already exists");
+    for (const auto& from : mount_from) {
+        Response mounted = TRY(client.call("POST", "blobs/uploads/?mount=" + digest + "&from=" + from, {}));
+        if (mounted.status == 201) return "Mounted from " + from;
+    }
+    Response started = TRY(client.call("POST", "blobs/uploads/", {}));
+    if (started.status != 202) return status_error(client, "upload of " + digest, started);
+    std::string location = started.headers["location"];
+    if (location.empty()) return Error("registry " + client.host() + ": upload of " + digest + " without a Location");
+    std::filesystem::path path = TRY(store.blobs().path(digest));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return Error::from_syscall("open", errno, path.string());
+    std::string chunk(chunk_size, '\0');
+    int64_t offset = 0;
+    while (true) {
+        ssize_t n = ::read(fd.get(), chunk.data(), chunk.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return Error::from_syscall("read", errno, path.string());
+        if (n == 0) break;
+        std::string body = chunk.substr(0, size_t(n));
+        Response r = TRY(client.call("PATCH", location,
+                                     {"Content-Type: application/octet-stream",
+                                      "Content-Range: " + std::to_string(offset) + "-" + std::to_string(offset + n - 1)},
+                                     &body));
+        if (r.status != 202) return status_error(client, "upload of " + digest, r);
+        if (!r.headers["location"].empty()) location = r.headers["location"];
+        offset += n;
+    }
+    std::string empty;
+    Response done = TRY(client.call("PUT", with_query(location, "digest=" + digest), {"Content-Length: 0"}, &empty));
+    if (done.status != 201) return status_error(client, "upload of " + digest, done);
+    return std::string("Pushed");
+}
+
+}  // namespace
+
+Result<std::string> push_image(const ImageStore& store, const std::string& ref, const PushOptions& options) {
+    Reference reference = TRY(parse_reference_with_default_tag(ref));
+    if (!reference.digest.empty()) return Error::usage("push takes a tag, not a digest: " + ref);
+    static const bool curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+    if (!curl_ready) return Error("curl_global_init failed");
+    ImageRecord image = TRY(store.resolve(reference.name() + ":" + reference.tag));
+    std::string manifest = TRY(store.blobs().read(image.manifest_digest));
+    std::string host = reference.domain == "docker.io" ? "registry-1.docker.io" : reference.domain;
+    bool plain = is_local(reference.domain) ||
+                 std::find(options.insecure_registries.begin(), options.insecure_registries.end(), reference.domain) !=
+                     options.insecure_registries.end();
+    Client client(host, reference.path, credentials_for(options.docker_config, reference.domain), plain);
+    client.set_scope("pull,push");
+    auto say = [&](const std::string& line) {
+        if (options.progress) options.progress(line);
+    };
+    say("The push refers to repository [" + reference.familiar_name() + "]");
+    // Other repositories of the same registry that hold this image: mount sources.
+    std::vector<std::string> mount_from;
+    for (const auto& tag : image.repo_tags) {
+        auto other = parse_reference_with_default_tag(tag);
+        if (other.ok() && other->domain == reference.domain && other->path != reference.path) mount_from.push_back(other->path);
+    }
+    for (const auto& layer : image.layers) {
+        std::string what = TRY(push_blob(client, store, layer.digest, mount_from, options.chunk_size));
+        say(layer.digest.substr(7, 12) + ": " + what);
+    }
+    TRY(push_blob(client, store, image.id, mount_from, options.chunk_size));
+    std::string media = image.manifest_media_type.empty() ? media_type::kManifest : image.manifest_media_type;
+    Response put = TRY(client.call("PUT", "manifests/" + reference.tag, {"Content-Type: " + media}, &manifest));
+    if (put.status != 201) return status_error(client, "manifest " + reference.tag, put);
+    say(reference.tag + ": digest: " + image.manifest_digest + " size: " + std::to_string(manifest.size()));
+    return image.manifest_digest;
+}
+
+Result<void> verify_login(const std::string& registry, const RegistryCredentials& credentials,
+                          const std::vector<std::string>& insecure_registries) {
+    static const bool curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+    if (!curl_ready) return Error("curl_global_init failed");
+    std::string host = registry == "docker.io" ? "registry-1.docker.io" : registry;
+    bool plain = is_local(registry) ||
+                 std::find(insecure_registries.begin(), insecure_registries.end(), registry) != insecure_registries.end();
+    Client client(host, "", credentials, plain);
+    Response r = TRY(client.call("GET", "/v2/", {}));
+    if (r.status == 401) return Error("login to " + registry + ": unauthorized: incorrect username or password");
+    if (r.status != 200) return status_error(client, "login", r);
+    return ok();
+}
+
+std::string credentials_key(const std::string& registry) {
+    return registry == "docker.io" ? "https://index.docker.io/v1/" : registry;
+}
+
+namespace {
+
+Result<json> read_docker_config(const std::string& path) {
+    auto text = sys::read_file(path, 4u << 20);
+    if (!text.ok()) {
+        if (text.error().errno_value == ENOENT) return json::object();
+        return std::move(text).error();
+    }
+    json j = json::parse(*text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return Error(path + ": not a JSON object");
+    return j;
+}
+
+std::string base64_encode(const std::string& text) {
+    std::string out(4 * ((text.size() + 2) / 3) + 1, '\0');
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(text.data()), int(text.size()));
+    out.resize(size_t(n));
+    return out;
+}
+
+}  // namespace
+
+Result<void> store_credentials(const std::string& config_path, const std::string& registry,
+                               const RegistryCredentials& credentials) {
+    json config = TRY(read_docker_config(config_path));
+    if (!config.contains("auths") || !config["auths"].is_object()) config["auths"] = json::object();
+    config["auths"][credentials_key(registry)] = {{"auth", base64_encode(credentials.username + ":" + credentials.password)}};
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(config_path).parent_path(), ec);
+    return sys::write_file_atomic(config_path, config.dump(1, '\t') + "\n", 0600);
+}
+
+Result<bool> remove_credentials(const std::string& config_path, const std::string& registry) {
+    json config = TRY(read_docker_config(config_path));
+    if (!config.contains("auths") || !config["auths"].is_object() || !config["auths"].contains(credentials_key(registry)))
+        return false;
+    config["auths"].erase(credentials_key(registry));
+    TRY(sys::write_file_atomic(config_path, config.dump(1, '\t') + "\n", 0600));
+    return true;
 }
 
 }  // namespace hako::image

@@ -1,4 +1,4 @@
-// This file implements pulling images from an OCI distribution registry (libcurl):
+// This file implements pulling and pushing images with an OCI distribution registry (libcurl):
 // manifests by tag or digest (Docker and OCI media types), image indexes narrowed to
 // linux/<this machine's architecture>, blobs verified against their digests before
 // anything is stored, and auth by WWW-Authenticate (Bearer tokens, Basic) with
@@ -41,5 +41,30 @@ struct PullResult {
 // Pulls `ref` ("busybox", "127.0.0.1:5000/app:1", "name@sha256:…") into the store and
 // tags it (unless pulled by digest).
 Result<PullResult> pull_image(const ImageStore& store, const std::string& ref, const PullOptions& options);
+
+struct PushOptions {
+    std::vector<std::string> insecure_registries;
+    std::string docker_config;
+    std::function<void(const std::string&)> progress;
+    size_t chunk_size = 4u << 20;  // blobs go up in PATCH chunks of this size
+};
+
+// Pushes the image tagged `ref` (its name says the registry): each blob the registry
+// lacks is mounted from another repository of the same registry that one of the
+// image's tags names, or uploaded in chunks (POST, PATCH…, PUT ?digest=); then the
+// manifest as stored. Returns the manifest digest.
+Result<std::string> push_image(const ImageStore& store, const std::string& ref, const PushOptions& options);
+
+// `docker login`: checks the credentials against the registry's /v2/ (with the
+// token exchange when it asks for one); a refusal is "unauthorized" (status 1).
+Result<void> verify_login(const std::string& registry, const RegistryCredentials& credentials,
+                          const std::vector<std::string>& insecure_registries);
+// The key config.json files use for a registry ("https://index.docker.io/v1/" for docker.io).
+std::string credentials_key(const std::string& registry);
+// Writes (atomically, mode 0600) or removes auths.<key> in the config.json at `config_path`;
+// remove returns whether there was an entry.
+Result<void> store_credentials(const std::string& config_path, const std::string& registry,
+                               const RegistryCredentials& credentials);
+Result<bool> remove_credentials(const std::string& config_path, const std::string& registry);
 
 }  // namespace hako::image

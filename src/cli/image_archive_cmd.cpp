@@ -1,6 +1,6 @@
 // `hako image save` and `hako image load`: images to and from docker-archive / OCI
 // archive tars (engine/image/archive.h), on a file or the standard streams; and
-// `hako image pull` from a registry (engine/image/registry.h).
+// `hako image pull` and `push` with a registry (engine/image/registry.h).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -92,6 +92,19 @@ Result<void> pull(const Context& ctx, const std::string& ref, const std::vector<
     return ok();
 }
 
+Result<void> push(const Context& ctx, const std::string& ref, const std::vector<std::string>& insecure, bool quiet,
+                  size_t chunk_size) {
+    auto store = TRY(open_store(ctx));
+    image::PushOptions options;
+    if (chunk_size > 0) options.chunk_size = chunk_size;
+    options.insecure_registries = insecure;
+    options.docker_config = docker_config_path(ctx);
+    if (!quiet) options.progress = [](const std::string& line) { std::cout << line << std::endl; };
+    std::string digest = TRY(image::push_image(store, ref, options));
+    if (quiet) std::cout << digest << "\n";
+    return ok();
+}
+
 }  // namespace
 
 void add_image_archive_commands(CLI::App& noun, Context& ctx) {
@@ -135,6 +148,21 @@ void add_image_archive_commands(CLI::App& noun, Context& ctx) {
     pull_cmd->add_option("NAME", p->image, "NAME[:TAG|@DIGEST]")->required();
     pull_cmd->callback([&ctx, p] {
         auto done = pull(ctx, p->image, p->insecure, p->quiet);
+        if (!done.ok()) return fail(ctx, std::move(done).error());
+        ctx.exit_status = 0;
+    });
+
+    struct PushFlags : PullFlags {
+        size_t chunk_size = 0;
+    };
+    auto u = std::make_shared<PushFlags>();
+    CLI::App* push_cmd = noun.add_subcommand("push", "Upload an image to a registry");
+    push_cmd->add_flag("-q,--quiet", u->quiet, "Suppress verbose output");
+    push_cmd->add_option("--insecure-registry", u->insecure, "Use plain HTTP for this registry (host:port)")->expected(1);
+    push_cmd->add_option("--chunk-size", u->chunk_size, "Upload blobs in PATCH chunks of this many bytes (default 4 MiB)");
+    push_cmd->add_option("NAME", u->image, "NAME[:TAG]")->required();
+    push_cmd->callback([&ctx, u] {
+        auto done = push(ctx, u->image, u->insecure, u->quiet, u->chunk_size);
         if (!done.ok()) return fail(ctx, std::move(done).error());
         ctx.exit_status = 0;
     });

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# hako image pull against Debian's docker-registry on loopback, with images pushed by
-# skopeo (from an archive hako saved) in docker and OCI formats and an image index;
-# a tampered blob (rejected, nothing stored) and failing registries (401 from a
-# Bearer token service, 500, nothing listening).
+# hako image pull and push against Debian's docker-registry on loopback, with images
+# pushed by skopeo (from an archive hako saved) in docker and OCI formats and an image
+# index; chunked uploads and cross-repository mounts; login/logout against a Bearer
+# token service; a tampered blob (rejected, nothing stored) and failing registries
+# (401, 500, nothing listening).
 set -uo pipefail
 if [[ $EUID -ne 0 ]]; then
   echo "SKIP: the registry tests need root (layers keep owners and device nodes)" >&2
@@ -96,6 +97,19 @@ b pull -q "$REG/test/busybox:multi" >/dev/null; check "pull of an index" "$?" "0
 check "the index gives this architecture's image" "$(b inspect "$REG/test/busybox:multi" | grep -c "\"Id\": \"sha256:${id}")" "1"
 b pull -q "$REG/test/busybox@$(digest_of "$oci_manifest")" >/dev/null; check "pull by digest" "$?" "0"
 
+# Push: chunked upload of a fresh image, then "already exists"; a blob the registry
+# holds in another repository of the image is mounted, not uploaded.
+"$HAKO" --root "$A" image tag busybox:1 "$REG/fresh/app:1"
+out=$("$HAKO" --root "$A" image push --chunk-size 65536 "$REG/fresh/app:1")
+check "push" "$?" "0"
+check "push uploads the layer" "$(echo "$out" | grep -c ': Pushed$')" "1"
+check "push prints the digest" "$(echo "$out" | grep -c '^1: digest: sha256:')" "1"
+check "a second push finds the layer there" "$("$HAKO" --root "$A" image push "$REG/fresh/app:1" | grep -c 'Layer already exists')" "1"
+skopeo inspect --tls-verify=false "docker://$REG/fresh/app:1" >/dev/null; check "skopeo reads what hako pushed" "$?" "0"
+check "pulled back, the image keeps its id" "$("$HAKO" --root "$W/d" image pull -q "$REG/fresh/app:1" >/dev/null && "$HAKO" --root "$W/d" image ls -q)" "$id"
+b tag "$REG/test/busybox:docker" "$REG/test/mounted:1"
+check "a blob of another repository is mounted" "$(b push "$REG/test/mounted:1" | grep -c 'Mounted from test/busybox')" "1"
+
 # A blob whose content does not match its digest: rejected, nothing stored.
 layer=$(echo "$docker_manifest" | python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][0]["digest"][7:])')
 blob=$W/data/docker/registry/v2/blobs/sha256/${layer:0:2}/$layer/data
@@ -109,13 +123,22 @@ check "…and no blob" "$(find "$C/blobs" -type f | wc -l)" "0"
 
 # Failing registries: a Bearer token service that refuses, a 500, nothing listening.
 cat >"$W/fake.py" <<'PY'
-import http.server, sys
+import base64, http.server, sys
 port = int(sys.argv[1])
 class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
     def do_GET(self):
+        auth = self.headers.get("Authorization", "")
         if self.path.startswith("/token"):
+            if auth == "Basic " + base64.b64encode(b"hako:secret").decode():
+                body = b'{"token":"tok"}'
+                self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+                self.wfile.write(body); return
             self.send_response(401); self.end_headers(); return
+        if auth == "Bearer tok":
+            body = b"{}" if self.path == "/v2/" else b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}'
+            self.send_response(200 if self.path == "/v2/" else 404)
+            self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body); return
         if self.path.startswith("/v2/broken/"):
             self.send_response(500); self.send_header("Content-Type", "application/json"); self.end_headers()
             self.wfile.write(b'{"errors":[{"code":"UNKNOWN","message":"boom"}]}'); return
@@ -134,6 +157,20 @@ check "…with the registry's message" "$(grep -c 'status 500 (boom)' "$W/err")"
 b pull "$REG/test/nosuch:1" >/dev/null 2>"$W/err"; check "unknown repository is status 1" "$?" "1"
 check "…not found" "$(grep -c 'not found' "$W/err")" "1"
 b pull "127.0.0.1:1/x:1" >/dev/null 2>&1; check "nothing listening is status 1" "$?" "1"
+
+# login/logout with the token service: wrong password refused, right one stored in
+# $DOCKER_CONFIG/config.json and then used by pull.
+export DOCKER_CONFIG=$W/dockercfg
+FAKE=127.0.0.1:$FAKE_PORT
+echo wrong | "$HAKO" login -u hako --password-stdin "$FAKE" >/dev/null 2>"$W/err"; check "login with a wrong password is status 1" "$?" "1"
+[[ ! -e $DOCKER_CONFIG/config.json ]]; check "…and stores nothing" "$?" "0"
+check "login" "$(echo secret | "$HAKO" login -u hako --password-stdin "$FAKE")" "Login Succeeded"
+check "config.json holds the credentials" "$(python3 -c "import json,sys; print(json.load(open('$DOCKER_CONFIG/config.json'))['auths']['$FAKE']['auth'])")" "$(printf 'hako:secret' | base64)"
+b pull "$FAKE/private/app:1" >/dev/null 2>"$W/err"
+check "pull uses the stored credentials (gets past auth to a 404)" "$(grep -c 'not found (manifest unknown)' "$W/err")" "1"
+check "logout" "$("$HAKO" logout "$FAKE")" "Removing login credentials for $FAKE"
+b pull "$FAKE/private/app:1" >/dev/null 2>"$W/err"
+check "after logout the token request fails again" "$(grep -c 'token request failed with status 401' "$W/err")" "1"
 
 if ((failures > 0)); then
   echo "$failures check(s) failed"
