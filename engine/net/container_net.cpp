@@ -1,25 +1,472 @@
-// This file implements the network hooks of a container (container/hooks.h):
-// for now the host and none modes only; user bridges come with engine/net.
+// This file implements the network hooks of a container (container/hooks.h) and
+// connect/disconnect (attachments.h): the modes none, host, container:ID and bridge;
+// for bridge networks one veth pair per network (eth0, eth1 … in the container),
+// addresses from the network's IPAM, routes, published ports, the endpoint files the
+// DNS responder reads, and the container's /etc/hosts, /etc/resolv.conf, /etc/hostname.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+
 #include "engine/container/hooks.h"
 #include "engine/container/options.h"
+#include "engine/net/attachments.h"
+#include "engine/net/dns_control.h"
+#include "engine/net/hosts_files.h"
+#include "engine/net/ipam.h"
+#include "engine/net/nat.h"
+#include "engine/net/netlink.h"
+#include "engine/net/network_files.h"
+#include "engine/net/ports.h"
+#include "engine/sys/fd.h"
+#include "engine/sys/file.h"
 
 namespace hako::net {
 
-Result<void> check_create(const container::ContainerStore&, container::ContainerRecord& record) {
-    if (record.network != "none" && record.network != "host")
-        return Error("network " + record.network + " not found", container::kRunFailure);
+namespace fs = std::filesystem;
+using container::ContainerRecord;
+using nlohmann::json;
+
+namespace {
+
+Error run_error(Error e) {
+    if (e.exit_code == ExitCode::Failure || e.exit_code == ExitCode::Ok) e.exit_code = container::kRunFailure;
+    return e;
+}
+
+std::vector<std::string> strings(const json& j, const char* key) {
+    std::vector<std::string> out;
+    if (j.is_object() && j.contains(key) && j[key].is_array())
+        for (const auto& v : j[key])
+            if (v.is_string()) out.push_back(v.get<std::string>());
+    return out;
+}
+
+std::string mode_of(const ContainerRecord& r) { return r.networking.value("mode", std::string("none")); }
+
+const fs::path& root_of(const container::RunContext& c) { return c.store.root().path(); }
+
+// The first IPv4 subnet (and its gateway) of a network.
+std::optional<IpamConfig> first_ipv4(const NetworkRecord& n) {
+    for (const auto& s : n.subnets)
+        if (auto p = parse_subnet(s.subnet); p.ok() && p->base.family == AF_INET) return s;
+    return std::nullopt;
+}
+
+std::string mac_for(const Address& a) {
+    char text[32];
+    std::snprintf(text, sizeof text, "02:42:%02x:%02x:%02x:%02x", a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]);
+    return text;
+}
+
+// Checks one endpoint of a create request against its network.
+Result<void> check_endpoint(const fs::path& root, const NetworkRecord& n, const json& config) {
+    if (!config.is_object()) return Error("network " + n.name + ": endpoint settings must be an object");
+    for (const char* key : {"ipv4_address", "ipv6_address"}) {
+        std::string text = config.value(key, std::string());
+        if (text.empty()) continue;
+        auto address = parse_address(text);
+        if (!address.ok()) return Error("network " + n.name + ": " + key + ": " + address.error().message);
+        bool inside = false;
+        for (const auto& s : n.subnets) {
+            auto subnet = parse_subnet(s.subnet);
+            if (!subnet.ok() || !subnet->contains(*address)) continue;
+            inside = true;
+            if (s.gateway == address->str())
+                return Error("network " + n.name + ": address " + text + " is the network's gateway");
+        }
+        if (!inside)
+            return Error("no configured subnet or ip-range contain the IP address " + text + " (network " + n.name + ")");
+        for (const auto& e : list_endpoints(root, n.id))
+            if (e.ipv4 == address->str() || e.ipv6 == address->str())
+                return Error("Address already in use: " + text + " on network " + n.name + " (container " +
+                             e.container_name + ")");
+    }
+    return ok();
+}
+
+struct FileNames {
+    fs::path hosts, resolv, hostname;
+};
+FileNames files_of(const fs::path& dir) { return {dir / "hosts", dir / "resolv.conf", dir / "hostname"}; }
+
+// Rewrites a file in place: it is bind-mounted into a running container by inode.
+Result<void> rewrite_in_place(const fs::path& path, const std::string& text) {
+    sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd) return Error::from_syscall("open", errno, path.string());
+    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+        return Error::from_syscall("write", errno, path.string());
+    return ok();
+}
+
+std::string gateway_of_first_network(const fs::path& root, const ContainerRecord& r) {
+    const json& endpoints = r.networking.value("endpoints", json::object());
+    for (auto it = endpoints.begin(); it != endpoints.end(); ++it) {
+        auto n = find_network(root, it.key());
+        if (!n.ok()) continue;
+        if (auto s = first_ipv4(*n)) return s->gateway;
+    }
+    return "";
+}
+
+// /etc/hosts of a bridge container: the addresses it holds on its networks now.
+Result<void> write_hosts(const fs::path& root, const fs::path& dir, const ContainerRecord& r) {
+    std::vector<std::string> own;
+    for (const auto& n : TRY(read_networks(root)))
+        if (auto e = read_endpoint(root, n.id, r.id)) {
+            if (!e->ipv4.empty()) own.push_back(e->ipv4);
+            if (!e->ipv6.empty()) own.push_back(e->ipv6);
+        }
+    auto extra = TRY(parse_extra_hosts(strings(r.networking, "extra_hosts"), gateway_of_first_network(root, r)));
+    return rewrite_in_place(files_of(dir).hosts,
+                            render_hosts(extra, own, r.hostname, r.networking.value("domainname", std::string())));
+}
+
+std::vector<std::string> host_search_domains(const std::string& resolv) {
+    std::vector<std::string> out;
+    std::istringstream in(resolv);
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream words(line);
+        std::string word;
+        words >> word;
+        if (word != "search" && word != "domain") continue;
+        out.clear();
+        while (words >> word) out.push_back(word);
+    }
+    return out;
+}
+
+std::string interface_for(const NetworkRecord& n, const std::string& container_id) {
+    return "hv" + container_id.substr(0, 7) + n.id.substr(0, 6);
+}
+
+// One attachment: address, endpoint file (first, so a kill leaves a record to undo), veth, routes.
+Result<Endpoint> attach_one(const fs::path& root, const NetlinkSocket& host, const NetlinkSocket& inside,
+                            const ContainerRecord& r, const NetworkRecord& n, const json& config,
+                            const std::string& ifname, pid_t pid) {
+    TRY(ensure_network_bridge(n));
+    std::set<Address> taken;
+    for (const auto& e : list_endpoints(root, n.id)) {
+        if (e.container_id == r.id) continue;
+        if (auto a = parse_address(e.ipv4); a.ok()) taken.insert(*a);
+        if (auto a = parse_address(e.ipv6); a.ok()) taken.insert(*a);
+    }
+    Endpoint e;
+    e.container_id = r.id;
+    e.container_name = r.name;
+    e.interface_name = ifname;
+    e.host_interface = interface_for(n, r.id);
+    std::vector<std::string> names = {r.name};
+    if (!r.hostname.empty()) names.push_back(r.hostname);
+    for (const auto& alias : strings(config, "aliases")) names.push_back(alias);
+    for (const auto& name : names)
+        if (std::find(e.names.begin(), e.names.end(), name) == e.names.end()) e.names.push_back(name);
+    std::vector<AddressWithPrefix> addresses;
+    std::vector<Address> gateways;
+    for (const auto& s : n.subnets) {
+        auto subnet = TRY(parse_subnet(s.subnet));
+        if (subnet.base.family == AF_INET6 && !n.enable_ipv6) continue;
+        if (auto gw = parse_address(s.gateway); gw.ok()) taken.insert(*gw);
+        std::string wanted = config.value(subnet.base.family == AF_INET ? "ipv4_address" : "ipv6_address", std::string());
+        Address chosen;
+        if (!wanted.empty()) {
+            chosen = TRY(parse_address(wanted));
+            if (!subnet.contains(chosen)) continue;  // it belongs to another subnet of this network
+            if (taken.count(chosen)) return Error("Address already in use: " + wanted + " on network " + n.name);
+        } else {
+            std::optional<Subnet> range;
+            if (!s.ip_range.empty()) range = TRY(parse_subnet(s.ip_range));
+            // Only the first subnet of each family gives an address.
+            if (subnet.base.family == AF_INET ? !e.ipv4.empty() : !e.ipv6.empty()) continue;
+            auto allocated = allocate_address(subnet, range, taken);
+            if (!allocated.ok()) return std::move(allocated).error().context("network " + n.name);
+            chosen = *allocated;
+        }
+        if (subnet.base.family == AF_INET ? !e.ipv4.empty() : !e.ipv6.empty()) continue;
+        (subnet.base.family == AF_INET ? e.ipv4 : e.ipv6) = chosen.str();
+        taken.insert(chosen);
+        addresses.push_back({chosen, subnet.prefix});
+        if (!n.internal)
+            if (auto gw = parse_address(s.gateway); gw.ok()) gateways.push_back(*gw);
+    }
+    std::string mac = config.value("mac_address", std::string());
+    if (mac.empty() && !e.ipv4.empty()) mac = mac_for(*parse_address(e.ipv4));
+    e.mac = mac;
+    TRY(write_endpoint(root, n.id, e));
+    (void)delete_link(host, e.host_interface);  // left by a monitor killed mid-start
+    int mtu = 1500;
+    if (auto m = n.options.find("com.docker.network.driver.mtu"); m != n.options.end()) mtu = std::atoi(m->second.c_str());
+    if (mtu < 68 || mtu > 65535) mtu = 1500;
+    TRY(create_veth(host, {e.host_interface, n.bridge, ifname, pid, mtu, mac}));
+    TRY(configure_interface(inside, ifname, addresses, gateways));
+    if (e.mac.empty()) e.mac = link_mac(inside, ifname);
+    return e;
+}
+
+// Undoes the attachments of a container to every network (or only `only`), from the endpoint files.
+void detach_endpoints(const fs::path& root, const std::string& container_id, const std::string& only = "") {
+    auto networks = read_networks(root);
+    if (!networks.ok()) return;
+    auto sock = NetlinkSocket::open();
+    for (const auto& n : *networks) {
+        if (!only.empty() && n.id != only) continue;
+        auto e = read_endpoint(root, n.id, container_id);
+        if (!e) continue;
+        if (sock.ok() && !e->host_interface.empty()) (void)delete_link(*sock, e->host_interface);
+        remove_endpoint(root, n.id, container_id);
+    }
+}
+
+Result<ContainerRecord> fresh_record(const container::RunContext& c) {
+    auto r = c.store.read(c.record.id);
+    if (r.ok()) return r;
+    return c.record;
+}
+
+// eth<N> with the lowest N not present in the container.
+std::string next_interface(const NetlinkSocket& inside) {
+    for (int i = 0;; ++i) {
+        std::string name = "eth" + std::to_string(i);
+        if (link_index(inside, name) == 0) return name;
+    }
+}
+
+Result<void> write_record(const container::ContainerStore& store, const ContainerRecord& r) {
+    return sys::write_file_atomic(store.dir(r.id) / "container.json", container::record_to_json(r));
+}
+
+}  // namespace
+
+Result<void> check_create(const container::ContainerStore& store, ContainerRecord& record) {
+    const fs::path& root = store.root().path();
+    json& n = record.networking;
+    if (!n.is_object()) n = json::object();
+    if (!n.contains("mode")) {
+        const std::string& wanted = record.network;
+        if (wanted.empty() || wanted == "none" || wanted == "host") {
+            n["mode"] = wanted.empty() ? "none" : wanted;
+        } else if (wanted.rfind("container:", 0) == 0) {
+            n["mode"] = wanted;
+        } else {
+            n["mode"] = "bridge";
+            if (!n.contains("endpoints") || n["endpoints"].empty()) n["endpoints"] = {{wanted, json::object()}};
+        }
+    }
+    std::string mode = n["mode"].is_string() ? n["mode"].get<std::string>() : "";
+    if (mode.rfind("container:", 0) == 0) {
+        auto target = store.find(mode.substr(10));
+        if (!target.ok()) return run_error(Error("joining network of container " + mode.substr(10) + ": " + target.error().message));
+        if (target->id == record.id) return run_error(Error("cannot join own network namespace"));
+        n["mode"] = "container:" + target->id;
+    } else if (mode == "bridge") {
+        if (!n.contains("endpoints") || !n["endpoints"].is_object() || n["endpoints"].empty())
+            return run_error(Error("network mode bridge needs at least one network"));
+        json checked = json::object();
+        std::string single_mode;
+        for (auto it = n["endpoints"].begin(); it != n["endpoints"].end(); ++it) {
+            auto network = find_network(root, it.key());
+            if (!network.ok()) return run_error(std::move(network).error());
+            if (network->driver != "bridge") {
+                if (n["endpoints"].size() > 1)
+                    return run_error(Error("container cannot be connected to network " + network->name +
+                                           " (driver " + network->driver + ") and to other networks"));
+                single_mode = network->driver;
+                continue;
+            }
+            if (auto good = check_endpoint(root, *network, it.value()); !good.ok()) return run_error(std::move(good).error());
+            checked[network->name] = it.value().is_object() ? it.value() : json::object();
+        }
+        if (!single_mode.empty()) {
+            n["mode"] = single_mode;
+            n["endpoints"] = json::object();
+        } else {
+            n["endpoints"] = checked;
+        }
+    } else if (mode != "none" && mode != "host") {
+        return run_error(Error("invalid network mode \"" + mode + "\": want none, host, bridge or container:ID"));
+    }
+    if (auto ports = parse_ports(n.value("ports", json::array())); !ports.ok())
+        return run_error(std::move(ports).error().context("published ports"));
+    for (const auto& server : strings(n, "dns"))
+        if (!parse_address(server).ok()) return run_error(Error("invalid dns server \"" + server + "\": not an IP address"));
+    if (auto extra = parse_extra_hosts(strings(n, "extra_hosts"), "0.0.0.0"); !extra.ok())
+        return run_error(std::move(extra).error());
     return ok();
 }
 
 Result<void> prepare(const container::RunContext& context, runtime::ContainerConfig& config) {
-    config.network = context.record.network == "host" ? runtime::NetworkMode::Host : runtime::NetworkMode::None;
+    const ContainerRecord& r = context.record;
+    const fs::path& root = root_of(context);
+    std::string mode = mode_of(r);
+    FileNames files = files_of(context.dir);
+    const json& n = r.networking;
+    std::string host_resolv = sys::read_file("/etc/resolv.conf", 1 << 20).ok()
+                                  ? *sys::read_file("/etc/resolv.conf", 1 << 20)
+                                  : std::string();
+    auto extra = TRY(parse_extra_hosts(strings(n, "extra_hosts"), gateway_of_first_network(root, r)));
+    std::string domainname = n.value("domainname", std::string());
+    if (mode.rfind("container:", 0) == 0) {
+        std::string target_id = mode.substr(10);
+        auto state = context.store.read_state(target_id);
+        if (!state.ok() || !container::monitor_alive(*state) || state->pid <= 0)
+            return Error("cannot join network namespace of a non running container " + target_id.substr(0, 12));
+        config.network = runtime::NetworkMode::Path;
+        config.network_path = "/proc/" + std::to_string(state->pid) + "/ns/net";
+        files = files_of(context.store.dir(target_id));
+    } else if (mode == "host") {
+        config.network = runtime::NetworkMode::Host;
+        std::string hosts = sys::read_file("/etc/hosts", 1 << 20).ok() ? *sys::read_file("/etc/hosts", 1 << 20) : "";
+        for (const auto& e : extra) {
+            hosts += e.address;
+            for (const auto& name : e.names) hosts += "\t" + name;
+            hosts += "\n";
+        }
+        TRY(rewrite_in_place(files.hosts, hosts));
+        TRY(rewrite_in_place(files.resolv, host_resolv_conf(host_resolv, strings(n, "dns"), strings(n, "dns_search"),
+                                                            strings(n, "dns_opt"))));
+    } else if (mode == "bridge") {
+        config.network = runtime::NetworkMode::New;
+        std::vector<std::string> servers;
+        if (std::string gateway = gateway_of_first_network(root, r); !gateway.empty()) servers.push_back(gateway);
+        for (const auto& s : strings(n, "dns")) servers.push_back(s);
+        std::vector<std::string> search = strings(n, "dns_search"), options = strings(n, "dns_opt");
+        // The host's search domains carry over, as docker does.
+        if (search.empty()) search = host_search_domains(host_resolv);
+        TRY(rewrite_in_place(files.resolv, render_resolv_conf(servers, search, options)));
+        TRY(rewrite_in_place(files.hosts, render_hosts(extra, {}, r.hostname, domainname)));
+    } else {
+        config.network = runtime::NetworkMode::None;
+        TRY(rewrite_in_place(files.hosts, render_hosts(extra, {}, r.hostname, domainname)));
+        TRY(rewrite_in_place(files.resolv, host_resolv_conf(host_resolv, strings(n, "dns"), strings(n, "dns_search"),
+                                                            strings(n, "dns_opt"))));
+    }
+    if (mode.rfind("container:", 0) != 0)
+        TRY(rewrite_in_place(files.hostname, (r.hostname.empty() ? r.id.substr(0, 12) : r.hostname) + "\n"));
+    std::vector<std::string> options = {"rbind", "rprivate"};
+    config.mounts.push_back({"/etc/hostname", "bind", files.hostname.string(), options});
+    config.mounts.push_back({"/etc/hosts", "bind", files.hosts.string(), options});
+    config.mounts.push_back({"/etc/resolv.conf", "bind", files.resolv.string(), options});
     return ok();
 }
 
-Result<void> attach(const container::RunContext&, pid_t) { return ok(); }
+Result<void> attach(const container::RunContext& context, pid_t init_pid) {
+    ContainerRecord r = TRY(fresh_record(context));
+    if (mode_of(r) != "bridge") return ok();
+    const fs::path& root = root_of(context);
+    auto requests = TRY(parse_ports(r.networking.value("ports", json::array())));
+    {
+        auto lock = TRY(lock_networks(root));
+        auto host = TRY(NetlinkSocket::open());
+        auto inside = TRY(NetlinkSocket::open_in(init_pid));
+        PortReservation reservation = TRY(reserve_ports(requests));
+        int index = 0;
+        bool ports_placed = false;
+        const json& endpoints = r.networking.value("endpoints", json::object());
+        for (auto it = endpoints.begin(); it != endpoints.end(); ++it) {
+            auto n = TRY(find_network(root, it.key()));
+            if (n.driver != "bridge") continue;
+            auto e = TRY(attach_one(root, host, inside, r, n, it.value(), "eth" + std::to_string(index++), init_pid));
+            if (!ports_placed && !e.ipv4.empty() && !reservation.ports.empty()) {
+                e.ports = reservation.ports;
+                TRY(write_endpoint(root, n.id, e));
+                ports_placed = true;
+            }
+        }
+        TRY(sync_nat(root));
+        hold_ports(r.id, std::move(reservation));
+    }
+    TRY(write_hosts(root, context.dir, r));
+    (void)dns::sync(root);
+    return ok();
+}
 
-void detach(const container::RunContext&) {}
+void detach(const container::RunContext& context) {
+    const fs::path& root = root_of(context);
+    release_ports(context.record.id);
+    {
+        auto lock = lock_networks(root);
+        if (!lock.ok()) return;
+        bool any = false;
+        if (auto networks = read_networks(root); networks.ok())
+            for (const auto& n : *networks) any = any || read_endpoint(root, n.id, context.record.id).has_value();
+        if (!any) return;
+        detach_endpoints(root, context.record.id);
+        (void)sync_nat(root);
+    }
+    (void)dns::sync(root);
+}
 
-Result<void> on_remove(const container::RunContext&) { return ok(); }
+Result<void> on_remove(const container::RunContext& context) {
+    detach(context);
+    return ok();
+}
+
+Result<void> connect_container(const fs::path& root, const std::string& network, const std::string& container,
+                               const ConnectOptions& options) {
+    auto store = TRY(container::ContainerStore::open(root));
+    auto n = TRY(find_network(root, network));
+    if (n.driver != "bridge") return Error("container cannot be connected to network " + n.name + " (driver " + n.driver + ")");
+    ContainerRecord r;
+    {
+        auto root_lock = TRY(store.root().lock());
+        r = TRY(store.find(container));
+        if (mode_of(r) != "bridge")
+            return Error("container " + r.name + " is in network mode " + mode_of(r) +
+                         ": it cannot be connected to a network");
+        json& endpoints = r.networking["endpoints"];
+        if (endpoints.contains(n.name))
+            return Error("endpoint with name " + r.name + " already exists in network " + n.name);
+        json config = json::object();
+        if (!options.aliases.empty()) config["aliases"] = options.aliases;
+        if (!options.ipv4_address.empty()) config["ipv4_address"] = options.ipv4_address;
+        if (!options.ipv6_address.empty()) config["ipv6_address"] = options.ipv6_address;
+        TRY(check_endpoint(root, n, config));
+        endpoints[n.name] = config;
+        TRY(write_record(store, r));
+    }
+    auto state = store.observed_state(r.id);
+    if (!(state.status == "running" && state.pid > 0)) return ok();
+    {
+        auto lock = TRY(lock_networks(root));
+        auto host = TRY(NetlinkSocket::open());
+        auto inside = TRY(NetlinkSocket::open_in(state.pid));
+        auto attached = attach_one(root, host, inside, r, n, r.networking["endpoints"][n.name], next_interface(inside),
+                                   state.pid);
+        if (!attached.ok()) {
+            detach_endpoints(root, r.id, n.id);
+            return std::move(attached).error();
+        }
+        TRY(sync_nat(root));
+    }
+    TRY(write_hosts(root, store.dir(r.id), r));
+    (void)dns::sync(root);
+    return ok();
+}
+
+Result<void> disconnect_container(const fs::path& root, const std::string& network, const std::string& container) {
+    auto store = TRY(container::ContainerStore::open(root));
+    auto n = TRY(find_network(root, network));
+    ContainerRecord r;
+    {
+        auto root_lock = TRY(store.root().lock());
+        r = TRY(store.find(container));
+        json& endpoints = r.networking["endpoints"];
+        if (!endpoints.is_object() || !endpoints.contains(n.name))
+            return Error("container " + r.name + " is not connected to network " + n.name);
+        endpoints.erase(n.name);
+        TRY(write_record(store, r));
+    }
+    {
+        auto lock = TRY(lock_networks(root));
+        detach_endpoints(root, r.id, n.id);
+        TRY(sync_nat(root));
+    }
+    if (auto state = store.observed_state(r.id); state.status == "running") (void)write_hosts(root, store.dir(r.id), r);
+    (void)dns::sync(root);
+    return ok();
+}
 
 }  // namespace hako::net
