@@ -12,6 +12,7 @@
 #include <climits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <set>
 #include <string_view>
@@ -77,23 +78,41 @@ bool has_extension_keys(const Json& value) {
     return false;
 }
 
-// A copy of the document without its x- keys (at any depth): extensions are
-// allowed everywhere and never checked.
-Json without_extension_keys(const Json& value) {
-    if (value.is_object()) {
-        Json out = Json::object();
-        for (const auto& [key, child] : value.items()) {
-            if (!is_extension(key)) out[key] = without_extension_keys(child);
+// Takes the x- keys (at any depth) out of a document for the check and puts
+// them back when it goes: extensions are allowed everywhere and never checked,
+// and moving them costs nothing next to copying a large document without them.
+class ParkedExtensions {
+public:
+    explicit ParkedExtensions(Json& value) { park(value); }
+    ~ParkedExtensions() {
+        for (auto it = parked_.rbegin(); it != parked_.rend(); ++it) (*it->object)[it->key] = std::move(it->value);
+    }
+    ParkedExtensions(const ParkedExtensions&) = delete;
+    ParkedExtensions& operator=(const ParkedExtensions&) = delete;
+
+private:
+    struct Entry {
+        Json* object;
+        std::string key;
+        Json value;
+    };
+    void park(Json& value) {
+        if (value.is_object()) {
+            for (auto it = value.begin(); it != value.end();) {
+                if (is_extension(it.key())) {
+                    parked_.push_back({&value, it.key(), std::move(*it)});
+                    it = value.erase(it);
+                } else {
+                    park(*it);
+                    ++it;
+                }
+            }
+        } else if (value.is_array()) {
+            for (auto& child : value) park(child);
         }
-        return out;
     }
-    if (value.is_array()) {
-        Json out = Json::array();
-        for (const auto& child : value) out.push_back(without_extension_keys(child));
-        return out;
-    }
-    return value;
-}
+    std::vector<Entry> parked_;
+};
 
 std::unique_ptr<CompiledSchema> compile_schema() {
     auto compiled = std::make_unique<CompiledSchema>();
@@ -472,12 +491,12 @@ void validate_schema(const Document& document, Diagnostics& diagnostics) {
 
     std::vector<Finding> findings;
     try {
-        Json stripped;
-        const Json* checked = &document.value;
-        if (has_extension_keys(document.value)) {
-            stripped = without_extension_keys(document.value);
-            checked = &stripped;
-        }
+        // Every caller owns its documents (none is a const object), and the
+        // parked keys are back in place before this function returns.
+        Json& value = const_cast<Json&>(document.value);
+        std::optional<ParkedExtensions> parked;
+        if (has_extension_keys(value)) parked.emplace(value);
+        const Json* checked = &value;
         NlohmannJsonAdapter target(*checked);
         // Most files are valid: a first pass that stops at the first error is
         // cheap; only a failing file is checked again to collect every error.

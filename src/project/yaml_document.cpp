@@ -1,5 +1,6 @@
 // This file implements the compose-file decoder (see yaml_document.h) in two
-// passes: yaml-cpp's event parser feeds a compact node tree (marks, tags,
+// passes: an event source (fast_yaml.h for the common subset, else yaml-cpp's
+// event parser) feeds a compact node tree (marks, tags,
 // styles, anchors, with expansion sizes and depths computed bottom-up so that
 // limits hold before anything is expanded), then one walk turns each document
 // into JSON, applying aliases, merge keys, interpolation and typing.
@@ -22,6 +23,7 @@
 #include <unordered_map>
 
 #include "engine/sys/file.h"
+#include "src/project/fast_yaml.h"
 #include "src/project/interpolate.h"
 
 namespace hako::project {
@@ -742,12 +744,16 @@ Result<std::vector<Document>> parse_documents(std::string_view text, const std::
     }
     if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
 
-    TreeBuilder builder(text, options);
+    std::optional<TreeBuilder> building;
     try {
-        ViewBuffer buffer(text);
-        std::istream stream(&buffer);
-        YAML::Parser parser(stream);
-        while (parser.HandleNextDocument(builder)) {
+        building.emplace(text, options);
+        if (!options.fast_path || !fast_yaml_parse(text, *building)) {
+            building.emplace(text, options);  // the fast path declined: yaml-cpp from the start
+            ViewBuffer buffer(text);
+            std::istream stream(&buffer);
+            YAML::Parser parser(stream);
+            while (parser.HandleNextDocument(*building)) {
+            }
         }
     } catch (const BuildError& e) {
         reporter.error(mark_at(e.mark.line, e.mark.column), "", e.message);
@@ -774,7 +780,7 @@ Result<std::vector<Document>> parse_documents(std::string_view text, const std::
     }
 
     std::vector<Document> documents;
-    for (const Tree& tree : builder.documents) {
+    for (const Tree& tree : building->documents) {
         if (tree.nodes.empty() || tree.nodes[0].kind == Kind::Null) continue;
         Document& document = documents.emplace_back();
         document.file = file;

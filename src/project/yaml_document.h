@@ -30,6 +30,9 @@ struct ParseOptions {
     // nothing).
     size_t max_depth = 256;
     size_t max_nodes = 1'000'000;
+    // Parse the common subset with fast_yaml.h (the same events as yaml-cpp);
+    // false: always yaml-cpp (tests compare the two).
+    bool fast_path = true;
 };
 
 // Decodes one compose file; every `---` document that is not empty becomes a
