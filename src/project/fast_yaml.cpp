@@ -218,7 +218,7 @@ private:
         if (block && !p.any()) {
             if (seq_entry_here()) return sequence(col(), m, p, false);
             if (key_here()) return mapping(col(), m, p);
-        } else if (key_here()) {
+        } else if (p.any() && key_here()) {
             throw Decline{};  // yaml-cpp gives properties before a key on its line to the key
         }
         if (c == '*') {
@@ -251,8 +251,10 @@ private:
             char c = peek();
             if (c == '\'' || c == '"')
                 quoted();
-            else
+            else if (plain_can_start(false))
                 plain(false);
+            else
+                return false;  // (pos_ has not moved)
             skip_spaces();
             key = peek() == ':' && blank_or_end(peek(1)) && pos_ - save <= kMaxKeyLength;
         } catch (const Decline&) {
@@ -319,12 +321,16 @@ private:
 
     // ------------------------------------------------------------ scalars
     // A plain scalar at pos_ on this line; pos_ ends after its last non-space.
-    std::string plain(bool in_flow) {
+    bool plain_can_start(bool in_flow) const {
         char c = peek();
         static constexpr std::string_view kIndicators = "[]{},#&*!|>'\"%@`";
-        if (at_end() || c == '\n' || c == ' ' || kIndicators.find(c) != std::string_view::npos) throw Decline{};
-        if ((c == '-' || c == '?' || c == ':') && blank_or_end(peek(1))) throw Decline{};
-        if (c == '?' || (in_flow && c == '-')) throw Decline{};
+        if (at_end() || c == '\n' || c == ' ' || kIndicators.find(c) != std::string_view::npos) return false;
+        if ((c == '-' || c == '?' || c == ':') && blank_or_end(peek(1))) return false;
+        return !(c == '?' || (in_flow && c == '-'));
+    }
+
+    std::string plain(bool in_flow) {
+        if (!plain_can_start(in_flow)) throw Decline{};
         size_t start = pos_, end = pos_;
         for (;;) {
             char d = peek();
