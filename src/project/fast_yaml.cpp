@@ -394,8 +394,6 @@ private:
                 case '"': out += '"'; break;
                 case '/': out += '/'; break;
                 case '\\': out += '\\'; break;
-                case 'N': append_utf8(out, 0x85); break;
-                case '_': append_utf8(out, 0xA0); break;
                 case 'L': append_utf8(out, 0x2028); break;
                 case 'P': append_utf8(out, 0x2029); break;
                 case 'x':
