@@ -1,19 +1,30 @@
 // This file implements the container verbs (lifecycle.h).
 #include "engine/container/lifecycle.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "engine/container/hooks.h"
 #include "engine/image/image_store.h"
+#include "engine/monitor/attach.h"
+#include "engine/monitor/health.h"
 #include "engine/monitor/monitor.h"
+#include "engine/monitor/process_config.h"
 #include "engine/runtime/linux_container.h"
+#include "engine/runtime/user.h"
 
 namespace hako::container {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -103,6 +114,8 @@ Result<ContainerRecord> create_container(const ContainerStore& store, const Crea
     r.devices = request.devices;
     r.health = request.health;
     r.process = request.process;
+    TRY(monitor::check_health_section(r.health));
+    TRY(monitor::check_process_section(r.process));
     TRY(check_create(store, r));
     TRY(store.create(r));
     return r;
@@ -110,9 +123,18 @@ Result<ContainerRecord> create_container(const ContainerStore& store, const Crea
 
 Result<Started> start_container(const ContainerStore& store, const ContainerRecord& record, int attach_out,
                                 int attach_err) {
+    StartOptions options;
+    options.attach_out = attach_out;
+    options.attach_err = attach_err;
+    return start_container(store, record, options);
+}
+
+Result<Started> start_container(const ContainerStore& store, const ContainerRecord& record,
+                                const StartOptions& start) {
     auto state = TRY(store.read_state(record.id));
     if (monitor_alive(state)) return Error("container " + record.name + " is already running");
-    monitor::SpawnOptions options{store.root().path(), record.id, attach_out, attach_err};
+    monitor::SpawnOptions options{store.root().path(), record.id, start.attach_out, start.attach_err,
+                                  start.attach_socket, start.rows, start.cols};
     auto spawned = TRY(monitor::spawn(options));
     std::string line = monitor::read_status_line(spawned.status.get());
     if (line.rfind("started ", 0) == 0) {
@@ -149,8 +171,136 @@ Result<void> kill_container(const ContainerStore& store, const ContainerRecord& 
     auto state = TRY(store.read_state(record.id));
     if (!monitor_alive(state) || state.pid <= 0)
         return Error("Cannot kill container: " + record.name + ": container " + record.id + " is not running");
-    auto container = TRY(runtime::load(store.runtime_state_dir(), record.id));
+    // By the init's pid, whichever runtime (built-in or external) created it.
+    auto spec = TRY(runtime::load_bundle_spec(store.dir(record.id)));
+    auto container = TRY(runtime::adopt(record.id, state.pid, spec, spec.linux_spec.cgroups_path));
     return runtime::kill(container, signal);
+}
+
+namespace {
+
+// Copies in_fd to the exec's terminal and the terminal to out_fd until the command ends.
+void proxy_terminal(int terminal, int in_fd, int out_fd, pid_t pid, int& wait_status) {
+    bool input = in_fd >= 0;
+    bool child_done = false;
+    for (;;) {
+        pollfd fds[2] = {{terminal, POLLIN, 0}, {input ? in_fd : -1, POLLIN, 0}};
+        int ready = ::poll(fds, 2, child_done ? 0 : 100);
+        if (ready < 0 && errno != EINTR) break;
+        if (ready > 0 && fds[0].revents) {
+            char buffer[16384];
+            ssize_t n = ::read(terminal, buffer, sizeof buffer);
+            if (n <= 0 && errno != EINTR && errno != EAGAIN) break;  // EIO: every slave closed
+            for (ssize_t at = 0; n > 0 && at < n;) {
+                ssize_t w = ::write(out_fd, buffer + at, static_cast<size_t>(n - at));
+                if (w <= 0) break;
+                at += w;
+            }
+        }
+        if (ready > 0 && input && fds[1].revents) {
+            char buffer[4096];
+            ssize_t n = ::read(in_fd, buffer, sizeof buffer);
+            if (n <= 0) {
+                input = false;
+            } else {
+                ssize_t w = ::write(terminal, buffer, static_cast<size_t>(n));
+                (void)w;
+            }
+        }
+        if (!child_done && ::waitpid(pid, &wait_status, WNOHANG) == pid) child_done = true;
+        if (child_done && ready == 0) break;
+    }
+    if (!child_done) {
+        while (::waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {
+        }
+    }
+}
+
+}  // namespace
+
+Result<int> exec_container(const ContainerStore& store, const ContainerRecord& record, const ExecRequest& request,
+                           int in_fd, int out_fd, int err_fd) {
+    if (request.args.empty()) return Error::usage("exec requires at least 2 arguments");
+    auto state = TRY(store.read_state(record.id));
+    if (!monitor_alive(state) || state.status != "running" || state.pid <= 0)
+        return Error("container " + record.id + " is not running");
+    fs::path dir = store.dir(record.id);
+    auto spec = TRY(runtime::load_bundle_spec(dir));
+    auto container = TRY(runtime::adopt(record.id, state.pid, spec, spec.linux_spec.cgroups_path));
+    runtime::Process process = spec.process;
+    process.args = request.args;
+    process.terminal = request.tty;
+    for (const auto& entry : request.env) {
+        std::string key = entry.substr(0, entry.find('='));
+        std::erase_if(process.env, [&](const std::string& e) { return e.substr(0, e.find('=')) == key; });
+        process.env.push_back(entry);
+    }
+    if (request.tty && std::none_of(process.env.begin(), process.env.end(),
+                                    [](const std::string& e) { return e.starts_with("TERM="); }))
+        process.env.push_back("TERM=xterm");
+    if (!request.working_dir.empty()) {
+        if (request.working_dir[0] != '/')
+            return Error("the working directory '" + request.working_dir + "' is invalid, it needs to be an absolute path");
+        process.cwd = request.working_dir;
+    }
+    if (!request.user.empty()) {
+        auto user = TRY(runtime::resolve_user_in_rootfs(dir / "rootfs", request.user));
+        process.user.uid = user.uid;
+        process.user.gid = user.gid;
+        process.user.additional_gids = user.additional_gids;
+        if (user.uid != 0) {  // as the init: a non-root user keeps the bounding set only
+            process.capabilities.effective.clear();
+            process.capabilities.permitted.clear();
+            process.capabilities.ambient.clear();
+            process.capabilities.inheritable.clear();
+        } else {
+            process.capabilities.effective = process.capabilities.bounding;
+            process.capabilities.permitted = process.capabilities.bounding;
+        }
+    }
+    sys::UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    runtime::Stdio stdio{request.interactive && !request.detach ? in_fd : null_fd.get(),
+                         request.detach ? null_fd.get() : out_fd, request.detach ? null_fd.get() : err_fd};
+    auto started = runtime::exec(container, process, stdio);
+    if (!started.ok()) {
+        Error e = std::move(started).error();
+        e.message = "OCI runtime exec failed: " + e.message;
+        e.exit_code = static_cast<ExitCode>(126);
+        return e;
+    }
+    if (request.detach) return 0;
+    int wait_status = 0;
+    if (request.tty && started->pty_master) {
+        if (auto [rows, cols] = monitor::terminal_size(request.interactive ? in_fd : out_fd); rows > 0) {
+            winsize size{rows, cols, 0, 0};
+            ::ioctl(started->pty_master.get(), TIOCSWINSZ, &size);
+        }
+        monitor::RawTerminal raw(request.interactive ? in_fd : -1);
+        proxy_terminal(started->pty_master.get(), request.interactive ? in_fd : -1, out_fd, started->pid, wait_status);
+    } else {
+        while (::waitpid(started->pid, &wait_status, 0) < 0 && errno == EINTR) {
+        }
+    }
+    return runtime::exit_status_of(wait_status);
+}
+
+Result<std::optional<int>> attach_container(const ContainerStore& store, const ContainerRecord& record,
+                                            const AttachOptions& options) {
+    auto state = TRY(store.read_state(record.id));
+    if (!monitor_alive(state) || state.status != "running")
+        return Error("You cannot attach to a stopped container, start it first");
+    auto socket = TRY(monitor::connect_attach(store.dir(record.id)));
+    monitor::AttachStreams streams;
+    bool tty = record.process.is_object() && record.process.value("tty", false);
+    bool stdin_open = record.process.is_object() && record.process.value("stdin_open", false);
+    streams.in = (tty || stdin_open) ? options.in : -1;
+    streams.out = options.out;
+    streams.err = options.err;
+    streams.tty = tty;
+    streams.detach_keys = options.detach_keys;
+    auto end = TRY(monitor::attach_session(socket.get(), streams));
+    if (end == monitor::AttachEnd::Detached) return std::optional<int>{};
+    return std::optional<int>{TRY(wait_container(store, record))};
 }
 
 Result<void> remove_container(const ContainerStore& store, const ContainerRecord& record, bool force,

@@ -56,6 +56,16 @@ struct Started {
 };
 Result<Started> start_container(const ContainerStore& store, const ContainerRecord& record, int attach_out = -1,
                                 int attach_err = -1);
+// The same with an attacher from the first byte on: `attach_socket` is one end of
+// a SOCK_SEQPACKET socketpair (engine/monitor/attach.h speaks on the other);
+// rows/cols size the container's terminal before it starts.
+struct StartOptions {
+    int attach_out = -1, attach_err = -1;
+    int attach_socket = -1;
+    unsigned short rows = 0, cols = 0;
+};
+Result<Started> start_container(const ContainerStore& store, const ContainerRecord& record,
+                                const StartOptions& options);
 // Reads the "exit CODE" line of an attached start: the container's exit status.
 Result<int> wait_attached(Started& started);
 
@@ -68,6 +78,28 @@ Result<void> kill_container(const ContainerStore& store, const ContainerRecord& 
 // With remove_volumes the container's anonymous volumes go too (docker rm -v).
 Result<void> remove_container(const ContainerStore& store, const ContainerRecord& record, bool force,
                               bool remove_volumes = false);
+// Runs a command in a running container (setns into its namespaces and cgroup,
+// its user, capabilities and seccomp unless `user` says otherwise). Returns the
+// command's exit status (126 not executable, 127 not found), or 0 at once with
+// `detach`. With `tty` the command gets a terminal that is copied to and from
+// in_fd/out_fd (in raw mode when in_fd is one); without `interactive` its stdin is /dev/null.
+struct ExecRequest {
+    std::vector<std::string> args, env;
+    std::string user, working_dir;
+    bool tty = false, interactive = false, detach = false;
+};
+Result<int> exec_container(const ContainerStore& store, const ContainerRecord& record, const ExecRequest& request,
+                           int in_fd, int out_fd, int err_fd);
+
+// Attaches in/out/err to a running container through its monitor (attach.h) until
+// it ends (then its exit code) or the detach keys are typed (then nullopt).
+struct AttachOptions {
+    int in = -1, out = 1, err = 2;
+    std::string detach_keys = "ctrl-p,ctrl-q";
+};
+Result<std::optional<int>> attach_container(const ContainerStore& store, const ContainerRecord& record,
+                                            const AttachOptions& options);
+
 // Blocks until the container is not running; its exit code.
 Result<int> wait_container(const ContainerStore& store, const ContainerRecord& record);
 

@@ -1,7 +1,14 @@
 // This file implements docker's json-file log line encoding (log_line.h).
 #include "engine/container/log_line.h"
 
+#include <time.h>
+
+#include <cctype>
+#include <cmath>
+#include <optional>
 #include <nlohmann/json.hpp>
+
+#include "engine/container/options.h"
 
 namespace hako::container {
 
@@ -45,6 +52,90 @@ Result<LogEntry> decode_log_line(std::string_view line) {
     entry.stream = doc.value("stream", "");
     entry.time = doc.value("time", "");
     return entry;
+}
+
+namespace {
+
+bool all_digits(std::string_view text) {
+    if (text.empty()) return false;
+    for (char c : text)
+        if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    return true;
+}
+
+int to_int(std::string_view digits) {
+    int value = 0;
+    for (char c : digits) value = value * 10 + (c - '0');
+    return value;
+}
+
+Error bad_time(std::string_view text) {
+    return Error::usage("invalid time \"" + std::string(text) +
+                        "\": expected RFC 3339, a unix timestamp or a duration such as 10m");
+}
+
+}  // namespace
+
+Result<int64_t> parse_rfc3339_ns(std::string_view text) {
+    // YYYY-MM-DD[THH:MM:SS[.fraction](Z|±hh:mm)]
+    if (text.size() < 10 || text[4] != '-' || text[7] != '-') return bad_time(text);
+    if (!all_digits(text.substr(0, 4)) || !all_digits(text.substr(5, 2)) || !all_digits(text.substr(8, 2)))
+        return bad_time(text);
+    tm parts{};
+    parts.tm_year = to_int(text.substr(0, 4)) - 1900;
+    parts.tm_mon = to_int(text.substr(5, 2)) - 1;
+    parts.tm_mday = to_int(text.substr(8, 2));
+    int64_t fraction_ns = 0, offset_s = 0;
+    if (text.size() > 10) {
+        if ((text[10] != 'T' && text[10] != 't' && text[10] != ' ') || text.size() < 19 || text[13] != ':' ||
+            text[16] != ':')
+            return bad_time(text);
+        if (!all_digits(text.substr(11, 2)) || !all_digits(text.substr(14, 2)) || !all_digits(text.substr(17, 2)))
+            return bad_time(text);
+        parts.tm_hour = to_int(text.substr(11, 2));
+        parts.tm_min = to_int(text.substr(14, 2));
+        parts.tm_sec = to_int(text.substr(17, 2));
+        size_t i = 19;
+        if (i < text.size() && text[i] == '.') {
+            size_t start = ++i;
+            while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+            std::string digits(text.substr(start, std::min<size_t>(i - start, 9)));
+            if (digits.empty()) return bad_time(text);
+            digits.resize(9, '0');
+            fraction_ns = std::stoll(digits);
+        }
+        std::string_view zone = text.substr(i);
+        if (zone == "Z" || zone == "z" || zone.empty()) {
+        } else if ((zone[0] == '+' || zone[0] == '-') && zone.size() == 6 && zone[3] == ':' &&
+                   all_digits(zone.substr(1, 2)) && all_digits(zone.substr(4, 2))) {
+            offset_s = (to_int(zone.substr(1, 2)) * 3600 + to_int(zone.substr(4, 2)) * 60) * (zone[0] == '-' ? -1 : 1);
+        } else {
+            return bad_time(text);
+        }
+    }
+    if (parts.tm_mon > 11 || parts.tm_mday < 1 || parts.tm_mday > 31 || parts.tm_hour > 23 || parts.tm_min > 59 ||
+        parts.tm_sec > 60)
+        return bad_time(text);
+    int64_t seconds = static_cast<int64_t>(::timegm(&parts)) - offset_s;
+    return seconds * 1000000000 + fraction_ns;
+}
+
+Result<int64_t> parse_log_time_ns(std::string_view text, int64_t now_ns) {
+    if (text.empty()) return bad_time(text);
+    if (auto duration = parse_go_duration_ns(text)) return now_ns - *duration;
+    // A unix timestamp: seconds[.fraction]
+    size_t dot = text.find('.');
+    std::string_view whole = text.substr(0, dot);
+    if (all_digits(whole) && whole.size() < 12 && (dot == std::string_view::npos || all_digits(text.substr(dot + 1)))) {
+        int64_t ns = std::stoll(std::string(whole)) * 1000000000;
+        if (dot != std::string_view::npos) {
+            std::string digits(text.substr(dot + 1, 9));
+            digits.resize(9, '0');
+            ns += std::stoll(digits);
+        }
+        return ns;
+    }
+    return parse_rfc3339_ns(text);
 }
 
 }  // namespace hako::container

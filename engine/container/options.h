@@ -27,6 +27,9 @@ bool valid_name(std::string_view name);
 // "512m", "1g", "1024", "100k", "1.5g" → bytes (docker's RAMInBytes: b k m g, case-insensitive).
 Result<int64_t> parse_memory_size(std::string_view text);
 
+// A Go duration as docker's flags take it: "30s", "1m30s", "1.5h", "500ms" → nanoseconds.
+std::optional<int64_t> parse_go_duration_ns(std::string_view text);
+
 enum class RestartMode { No, Always, OnFailure, UnlessStopped };
 struct RestartPolicy {
     RestartMode mode = RestartMode::No;

@@ -1,8 +1,10 @@
 // This file declares the per-container monitor: a small daemon (setsid, double
 // fork, so the container outlives the CLI) that mounts the container's rootfs,
-// runs it with the built-in runtime as its own child, writes its output to the
-// json-file log, records exit code and OOM, applies the restart policy, stops it
-// on request (SIGUSR1 carrying the grace seconds, or SIGTERM), and cleans up.
+// runs it with the built-in runtime (or an external OCI runtime) as its own child,
+// writes its output to the json-file log (rotated by size), records exit code and
+// OOM, applies the restart policy, runs the healthcheck, serves attachers (the
+// container's terminal or stdin) on attach.sock, stops it on request (SIGUSR1
+// carrying the grace seconds, or SIGTERM), and cleans up.
 #pragma once
 
 #include <sys/types.h>
@@ -20,6 +22,10 @@ struct SpawnOptions {
     std::string id;
     int attach_out = -1;  // also copy the first run's stdout here (the attached CLI's fd 1)
     int attach_err = -1;
+    // One end of a SOCK_SEQPACKET pair that the monitor serves as an attacher from
+    // the first byte on (attach.h): run -it, start -ai.
+    int attach_socket = -1;
+    unsigned short rows = 0, cols = 0;  // the terminal's first size, with a tty
 };
 
 // What the monitor tells the CLI that spawned it, one line each on the status pipe:

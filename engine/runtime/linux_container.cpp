@@ -134,7 +134,19 @@ void reset_signals() {
     if (!spec.hostname.empty() && sethostname(spec.hostname.data(), spec.hostname.size()) != 0)
         fail_child(a.sync_fd, Error::from_syscall("sethostname", errno, spec.hostname));
     umask(0);
-    step(prepare_rootfs(spec, a.rootfs, a.terminal_fd), "preparing rootfs");
+    // The terminal was opened in the creator's mount namespace, and a mount from
+    // another namespace cannot be bind-mounted (EINVAL): open it again by its
+    // /dev/pts path here, through this namespace's copy of the same devpts.
+    int console_fd = a.terminal_fd;
+    sys::UniqueFd console_owner;
+    if (console_fd >= 0) {
+        char name[128] = {};
+        std::string link = "/proc/self/fd/" + std::to_string(console_fd);
+        ssize_t n = ::readlink(link.c_str(), name, sizeof name - 1);
+        if (n > 0) console_owner.reset(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
+        if (console_owner) console_fd = console_owner.get();
+    }
+    step(prepare_rootfs(spec, a.rootfs, console_fd), "preparing rootfs");
     step(pivot_to(a.rootfs), "pivot_root");
     step(finalize_rootfs(spec), "finishing rootfs");
     if (chdir(spec.process.cwd.c_str()) != 0)
@@ -336,6 +348,19 @@ Result<Container> load(const fs::path& state_root, const std::string& id) {
     c.state = std::move(state).value();
     c.spec = TRY(load_bundle_spec(c.state.bundle));
     c.cgroup = TRY(Cgroup::open(c.state.cgroup_path));
+    return c;
+}
+
+Result<Container> adopt(const std::string& id, pid_t pid, const Spec& spec, const std::string& cgroup_path) {
+    if (pid <= 0) return Error("container " + id + " is not running");
+    Container c;
+    c.state.id = id;
+    c.state.pid = pid;
+    c.state.pid_start_time = process_start_time(pid);
+    if (c.state.pid_start_time == 0) return Error("container " + id + " is not running");
+    c.state.cgroup_path = cgroup_path;
+    c.spec = spec;
+    c.cgroup = TRY(Cgroup::open(cgroup_path));
     return c;
 }
 

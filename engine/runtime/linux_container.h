@@ -55,6 +55,10 @@ Result<void> destroy(Container& container);
 // Reopens a container from STATE_ROOT/ID (another hako process created it).
 Result<Container> load(const std::filesystem::path& state_root, const std::string& id);
 
+// A running container known only by its init's pid, spec and cgroup (one run by
+// an external OCI runtime, or by a monitor): enough for exec, kill and oom_killed.
+Result<Container> adopt(const std::string& id, pid_t pid, const Spec& spec, const std::string& cgroup_path);
+
 struct ExecResult {
     pid_t pid = 0;         // a child of the caller
     sys::UniqueFd pty_master;   // when process.terminal

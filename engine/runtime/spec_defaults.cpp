@@ -132,7 +132,10 @@ Result<Spec> build_spec(const ContainerConfig& c, const ResolvedUser& user) {
     }
 
     Linux& l = s.linux_spec;
-    l.namespaces = {{"pid", ""}, {"ipc", ""}, {"uts", ""}, {"mount", ""}};
+    if (!c.host_pid) l.namespaces.push_back({"pid", ""});
+    if (!c.host_ipc) l.namespaces.push_back({"ipc", ""});
+    l.namespaces.push_back({"uts", ""});
+    l.namespaces.push_back({"mount", ""});
     if (c.network == NetworkMode::New || c.network == NetworkMode::None) l.namespaces.push_back({"network", ""});
     if (c.network == NetworkMode::Path) l.namespaces.push_back({"network", c.network_path});
     if (c.cgroup_namespace.value_or(host_is_pure_cgroup_v2())) l.namespaces.push_back({"cgroup", ""});

@@ -42,6 +42,8 @@ struct ContainerConfig {
     std::map<std::string, std::string> sysctls;
     int64_t shm_size = 64 * 1024 * 1024;
     std::vector<Mount> mounts;  // binds and tmpfs, added after the defaults
+    bool host_pid = false;  // share the host's pid namespace (--pid host)
+    bool host_ipc = false;  // share the host's ipc namespace (--ipc host)
     NetworkMode network = NetworkMode::New;
     std::string network_path;  // NetworkMode::Path: a netns file to join
     std::string rootfs = "rootfs";  // root.path, relative to the bundle or absolute

@@ -1,5 +1,7 @@
 // `hako container …`: run, create, start, stop, restart, kill, rm, ls, logs,
-// inspect and wait, on the container store and its per-container monitors.
+// inspect, wait, exec and attach, on the container store and its per-container monitors.
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +17,9 @@
 #include "engine/container/lifecycle.h"
 #include "engine/container/log_line.h"
 #include "engine/container/options.h"
+#include "engine/monitor/attach.h"
+#include "engine/monitor/health.h"
+#include "engine/monitor/log_writer.h"
 #include "engine/store/state_root.h"
 #include "src/cli/context.h"
 #include "src/cli/output.h"
@@ -43,6 +48,7 @@ struct CreateFlags {
     double cpus = 0;
     int64_t pids_limit = 0;
     bool privileged = false, read_only = false, remove = false, detach = false;
+    std::string detach_keys = "ctrl-p,ctrl-q";
     std::string image;
     std::vector<std::string> args;
     std::vector<std::shared_ptr<ModuleRunFlags>> modules;  // network, volume and device flags
@@ -52,10 +58,11 @@ void add_create_flags(CLI::App* cmd, CreateFlags& f, bool for_run) {
     cmd->add_option("--name", f.name, "Assign a name to the container");
     if (for_run) {
         cmd->add_flag("-d,--detach", f.detach, "Run in the background and print the container ID");
+        cmd->add_option("--detach-keys", f.detach_keys, "Key sequence that detaches from the container (ctrl-p,ctrl-q)");
     }
     cmd->add_flag("--rm", f.remove, "Remove the container when it exits");
-    cmd->add_option("-e,--env", f.env, "Set environment variables (KEY=VALUE or KEY)");
-    cmd->add_option("--env-file", f.env_files, "Read environment variables from a file");
+    cmd->add_option("-e,--env", f.env, "Set environment variables (KEY=VALUE or KEY)")->allow_extra_args(false);
+    cmd->add_option("--env-file", f.env_files, "Read environment variables from a file")->allow_extra_args(false);
     cmd->add_option("-w,--workdir", f.workdir, "Working directory inside the container");
     cmd->add_option("-u,--user", f.user, "name|uid[:group|gid]");
     cmd->add_option("--entrypoint", f.entrypoint, "Overwrite the image's ENTRYPOINT");
@@ -63,14 +70,14 @@ void add_create_flags(CLI::App* cmd, CreateFlags& f, bool for_run) {
     cmd->add_option("-m,--memory", f.memory, "Memory limit (e.g. 64m)");
     cmd->add_option("--cpus", f.cpus, "Number of CPUs");
     cmd->add_option("--pids-limit", f.pids_limit, "Tune the container's pids limit");
-    cmd->add_option("--cap-add", f.cap_add, "Add Linux capabilities");
-    cmd->add_option("--cap-drop", f.cap_drop, "Drop Linux capabilities");
+    cmd->add_option("--cap-add", f.cap_add, "Add Linux capabilities")->allow_extra_args(false);
+    cmd->add_option("--cap-drop", f.cap_drop, "Drop Linux capabilities")->allow_extra_args(false);
     cmd->add_flag("--privileged", f.privileged, "Give extended privileges to this container");
     cmd->add_flag("--read-only", f.read_only, "Mount the container's root filesystem as read only");
     cmd->add_option("--restart", f.restart, "Restart policy: no, always, on-failure[:N], unless-stopped");
     f.modules = {add_network_run_flags(cmd), add_volume_run_flags(cmd), add_device_run_flags(cmd),
                  add_process_run_flags(cmd)};
-    cmd->add_option("-l,--label", f.labels, "Set metadata KEY=VALUE");
+    cmd->add_option("-l,--label", f.labels, "Set metadata KEY=VALUE")->allow_extra_args(false);
     cmd->add_option("IMAGE", f.image, "Image")->required();
     // Everything after IMAGE is the container's command, flags included (read from remaining()).
     // Without fallthrough, or CLI11 hands the command to the parent before the prefix rule.
@@ -173,6 +180,9 @@ ojson inspect_json(const ContainerStore& store, const ContainerRecord& r) {
                    {"Error", s.error},
                    {"StartedAt", s.started_at},
                    {"FinishedAt", s.finished_at}};
+    if (!s.health_status.empty()) state["Health"] = monitor::health_inspect_json(s);
+    const auto& process = r.process.is_object() ? r.process : nlohmann::json::object();
+    bool tty = process.value("tty", false), stdin_open = process.value("stdin_open", false);
     ojson config = {{"Hostname", r.hostname},
                     {"User", r.user},
                     {"Env", r.env},
@@ -182,7 +192,19 @@ ojson inspect_json(const ContainerStore& store, const ContainerRecord& r) {
                     {"Entrypoint", r.entrypoint.empty() ? ojson(nullptr) : ojson(r.entrypoint)},
                     {"Labels", r.labels},
                     {"StopSignal", r.stop_signal},
-                    {"StopTimeout", r.stop_timeout}};
+                    {"StopTimeout", r.stop_timeout},
+                    {"Tty", tty},
+                    {"OpenStdin", stdin_open},
+                    {"StdinOnce", false}};
+    if (r.health.is_object() && !r.health.empty()) {
+        ojson check;
+        for (const auto& [key, name] : std::vector<std::pair<std::string, std::string>>{
+                 {"test", "Test"}, {"interval", "Interval"}, {"timeout", "Timeout"}, {"start_period", "StartPeriod"},
+                 {"start_interval", "StartInterval"}, {"retries", "Retries"}})
+            if (r.health.contains(key)) check[name] = r.health[key];
+        if (r.health.value("disable", false)) check["Test"] = {"NONE"};
+        config["Healthcheck"] = check;
+    }
     ojson host = {{"Binds", r.binds},
                   {"NetworkMode", r.network},
                   {"RestartPolicy",
@@ -195,7 +217,26 @@ ojson inspect_json(const ContainerStore& store, const ContainerRecord& r) {
                   {"Memory", r.memory},
                   {"NanoCpus", r.nano_cpus},
                   {"PidsLimit", r.pids_limit == 0 ? ojson(nullptr) : ojson(r.pids_limit)},
-                  {"Tmpfs", r.tmpfs}};
+                  {"Tmpfs", r.tmpfs},
+                  {"Init", process.contains("init") ? ojson(process["init"].get<bool>()) : ojson(nullptr)},
+                  {"Runtime", process.value("runtime", "") .empty() ? "hako" : process.value("runtime", "")},
+                  {"ShmSize", process.value("shm_size", int64_t{64} * 1024 * 1024)},
+                  {"Sysctls", process.value("sysctls", nlohmann::json::object())},
+                  {"GroupAdd", process.value("group_add", nlohmann::json::array())},
+                  {"SecurityOpt", process.value("security_opt", nlohmann::json::array())},
+                  {"PidMode", process.value("pid", "")},
+                  {"IpcMode", process.value("ipc", "").empty() ? "private" : process.value("ipc", "")},
+                  {"LogConfig", {{"Type", "json-file"}, {"Config", ojson::object()}}}};
+    if (process.contains("log")) {
+        if (process["log"].contains("max_size")) host["LogConfig"]["Config"]["max-size"] = std::to_string(process["log"]["max_size"].get<int64_t>());
+        if (process["log"].contains("max_file")) host["LogConfig"]["Config"]["max-file"] = std::to_string(process["log"]["max_file"].get<int64_t>());
+    }
+    if (process.contains("ulimits")) {
+        ojson ulimits = ojson::array();
+        for (const auto& [name, value] : process["ulimits"].items())
+            ulimits.push_back({{"Name", name}, {"Hard", value.value("hard", int64_t{0})}, {"Soft", value.value("soft", int64_t{0})}});
+        host["Ulimits"] = ulimits;
+    }
     std::vector<std::string> args = r.args();
     return {{"Id", r.id},
             {"Created", r.created},
@@ -230,6 +271,38 @@ Result<int> attach_and_wait(container::Started& started) {
     return container::wait_attached(started);
 }
 
+bool has_tty(const ContainerRecord& r) { return r.process.is_object() && r.process.value("tty", false); }
+bool has_stdin(const ContainerRecord& r) { return r.process.is_object() && r.process.value("stdin_open", false); }
+
+// Starts a container with an attacher from its first byte on (run -i/-t, start -a -i):
+// the container's exit status, or 0 when the detach keys left it running.
+Result<int> start_interactive(const ContainerStore& store, const ContainerRecord& record, bool forward_stdin,
+                              const std::string& detach_keys) {
+    TRY(monitor::parse_detach_keys(detach_keys));
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+        return Error::from_syscall("socketpair", errno, "attach");
+    sys::UniqueFd client(pair[0]), server(pair[1]);
+    container::StartOptions options;
+    options.attach_socket = server.get();
+    bool tty = has_tty(record);
+    if (tty) {
+        auto [rows, cols] = monitor::terminal_size(::isatty(0) ? 0 : 1);
+        options.rows = rows;
+        options.cols = cols;
+    }
+    auto started = TRY(container::start_container(store, record, options));
+    server.reset();
+    monitor::AttachStreams streams;
+    streams.in = forward_stdin ? 0 : -1;
+    streams.tty = tty;
+    streams.close_stdin_on_eof = forward_stdin;
+    streams.detach_keys = detach_keys;
+    auto end = TRY(monitor::attach_session(client.get(), streams));
+    if (end == monitor::AttachEnd::Detached) return 0;
+    return container::wait_attached(started);
+}
+
 void add_run_or_create(CLI::App& noun, Context& ctx, bool run) {
     auto f = std::make_shared<CreateFlags>();
     CLI::App* cmd = run ? noun.add_subcommand("run", "Create and run a new container from an image")
@@ -251,6 +324,17 @@ void add_run_or_create(CLI::App& noun, Context& ctx, bool run) {
         }
         std::cout.flush();
         bool attached = !f->detach;
+        if (attached && (has_tty(*record) || has_stdin(*record))) {
+            auto code = start_interactive(*store, *record, has_stdin(*record), f->detach_keys);
+            if (!code.ok()) {
+                Error e = std::move(code).error();
+                if (e.exit_code == ExitCode::Failure) e.exit_code = container::kRunFailure;
+                if (record->auto_remove) (void)container::remove_container(*store, *record, true);
+                return fail(ctx, std::move(e));
+            }
+            ctx.exit_status = *code;
+            return;
+        }
         auto started = container::start_container(*store, *record, attached ? 1 : -1, attached ? 2 : -1);
         if (!started.ok()) {
             Error e = std::move(started).error();
@@ -272,15 +356,26 @@ void add_run_or_create(CLI::App& noun, Context& ctx, bool run) {
 void add_start(CLI::App& noun, Context& ctx) {
     auto refs = std::make_shared<std::vector<std::string>>();
     auto attach = std::make_shared<bool>(false);
+    auto interactive = std::make_shared<bool>(false);
+    auto detach_keys = std::make_shared<std::string>("ctrl-p,ctrl-q");
     CLI::App* cmd = noun.add_subcommand("start", "Start one or more stopped containers");
     cmd->add_flag("-a,--attach", *attach, "Attach stdout/stderr and wait for the container");
+    cmd->add_flag("-i,--interactive", *interactive, "Attach the container's STDIN");
+    cmd->add_option("--detach-keys", *detach_keys, "Key sequence that detaches from the container");
     cmd->add_option("CONTAINER", *refs, "Containers")->required();
-    cmd->callback([&ctx, refs, attach] {
-        if (*attach) {
+    cmd->callback([&ctx, refs, attach, interactive, detach_keys] {
+        if (*attach || *interactive) {
             auto store = open_store(ctx);
             if (!store.ok()) return fail(ctx, std::move(store).error());
             auto record = store->find(refs->front());
             if (!record.ok()) return fail(ctx, std::move(record).error());
+            if (*interactive || has_tty(*record)) {
+                auto code = start_interactive(*store, *record, *interactive && (has_stdin(*record) || has_tty(*record)),
+                                              *detach_keys);
+                if (!code.ok()) return fail(ctx, std::move(code).error());
+                ctx.exit_status = *code;
+                return;
+            }
             auto started = container::start_container(*store, *record, 1, 2);
             if (!started.ok()) return fail(ctx, std::move(started).error());
             auto code = attach_and_wait(*started);
@@ -332,12 +427,14 @@ void add_kill(CLI::App& noun, Context& ctx) {
 void add_rm(CLI::App& noun, Context& ctx) {
     auto refs = std::make_shared<std::vector<std::string>>();
     auto force = std::make_shared<bool>(false);
+    auto volumes = std::make_shared<bool>(false);
     CLI::App* cmd = noun.add_subcommand("rm", "Remove one or more containers");
     cmd->add_flag("-f,--force", *force, "Force the removal of a running container (uses SIGKILL)");
+    cmd->add_flag("-v,--volumes", *volumes, "Remove anonymous volumes associated with the container");
     cmd->add_option("CONTAINER", *refs, "Containers")->required();
-    cmd->callback([&ctx, refs, force] {
+    cmd->callback([&ctx, refs, force, volumes] {
         for_each_container(ctx, *refs, [&](const ContainerStore& store, const ContainerRecord& r) {
-            return container::remove_container(store, r, *force);
+            return container::remove_container(store, r, *force, *volumes);
         });
     });
 }
@@ -409,10 +506,71 @@ void add_inspect(CLI::App& noun, Context& ctx) {
     });
 }
 
+int64_t now_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// Reads a json-file log line by line, following it across rotation: at its end
+// the path is looked at again, and a new file (rotated) or a shorter one (cut back) is read from its start.
+class LogFollower {
+public:
+    explicit LogFollower(std::filesystem::path path) : path_(std::move(path)) {}
+    ~LogFollower() {
+        if (file_) std::fclose(file_);
+    }
+    // The next whole line (without '\n'), or nullopt at the current end.
+    std::optional<std::string> next() {
+        if (!file_ && !reopen()) return std::nullopt;
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            long at = std::ftell(file_);
+            char* data = nullptr;
+            size_t capacity = 0;
+            ssize_t n = ::getline(&data, &capacity, file_);
+            if (n > 0 && data[n - 1] == '\n') {
+                std::string line(data, static_cast<size_t>(n - 1));
+                std::free(data);
+                return line;
+            }
+            std::free(data);
+            std::clearerr(file_);
+            std::fseek(file_, at, SEEK_SET);  // nothing, or a partly written line: read it again whole later
+            struct stat now {};
+            if (::stat(path_.c_str(), &now) != 0) return std::nullopt;
+            if (now.st_ino != inode_) {
+                if (!reopen()) return std::nullopt;
+                continue;
+            }
+            if (now.st_size < at) std::fseek(file_, 0, SEEK_SET);
+            return std::nullopt;
+        }
+        return std::nullopt;
+    }
+    void seek_end() {
+        if (file_ || reopen()) std::fseek(file_, 0, SEEK_END);
+    }
+
+private:
+    bool reopen() {
+        if (file_) std::fclose(file_);
+        file_ = std::fopen(path_.c_str(), "re");
+        if (!file_) return false;
+        struct stat st {};
+        ::fstat(::fileno(file_), &st);
+        inode_ = st.st_ino;
+        return true;
+    }
+    std::filesystem::path path_;
+    FILE* file_ = nullptr;
+    ino_t inode_ = 0;
+};
+
 void add_logs(CLI::App& noun, Context& ctx) {
     struct Flags {
         bool follow = false, timestamps = false;
         std::string tail = "all";
+        std::string since, until;
         std::string ref;
     };
     auto f = std::make_shared<Flags>();
@@ -420,6 +578,8 @@ void add_logs(CLI::App& noun, Context& ctx) {
     cmd->add_flag("-f,--follow", f->follow, "Follow log output");
     cmd->add_flag("-t,--timestamps", f->timestamps, "Show timestamps");
     cmd->add_option("-n,--tail", f->tail, "Number of lines to show from the end of the logs");
+    cmd->add_option("--since", f->since, "Show logs since a timestamp (2013-01-02T13:23:37Z) or relative (42m)");
+    cmd->add_option("--until", f->until, "Show logs before a timestamp (2013-01-02T13:23:37Z) or relative (42m)");
     cmd->add_option("CONTAINER", f->ref, "Container")->required();
     cmd->callback([&ctx, f] {
         auto store = open_store(ctx);
@@ -434,39 +594,140 @@ void add_logs(CLI::App& noun, Context& ctx) {
                 return fail(ctx, Error::usage("invalid --tail " + f->tail));
             }
         }
-        std::ifstream in(store->log_path(record->id), std::ios::binary);
+        std::optional<int64_t> since, until;
+        int64_t now = now_ns();
+        if (!f->since.empty()) {
+            auto t = container::parse_log_time_ns(f->since, now);
+            if (!t.ok()) return fail(ctx, std::move(t).error().context("--since"));
+            since = *t;
+        }
+        if (!f->until.empty()) {
+            auto t = container::parse_log_time_ns(f->until, now);
+            if (!t.ok()) return fail(ctx, std::move(t).error().context("--until"));
+            until = *t;
+        }
         auto print = [&](const std::string& line) {
             auto entry = container::decode_log_line(line);
             if (!entry.ok()) return;
+            if (since || until) {
+                auto at = container::parse_rfc3339_ns(entry->time);
+                if (!at.ok()) return;
+                if (since && *at < *since) return;
+                if (until && *at > *until) return;
+            }
             std::ostream& os = entry->stream == "stderr" ? std::cerr : std::cout;
             if (f->timestamps) os << entry->time << " ";
             os << entry->log;
             os.flush();
         };
+        std::filesystem::path path = store->log_path(record->id);
+        auto files = monitor::log_files(path);
         std::deque<std::string> last;
-        std::string line;
-        while (std::getline(in, line)) {
-            if (tail < 0) {
-                print(line);
-                continue;
+        for (const auto& file : files) {
+            if (file == path) break;  // the live file last, through the follower
+            std::ifstream in(file, std::ios::binary);
+            for (std::string line; std::getline(in, line);) {
+                if (tail < 0) print(line);
+                else last.push_back(line);
+                if (tail >= 0 && static_cast<long>(last.size()) > tail) last.pop_front();
             }
-            last.push_back(line);
-            if (static_cast<long>(last.size()) > tail) last.pop_front();
+        }
+        LogFollower follower(path);
+        while (auto line = follower.next()) {
+            if (tail < 0) print(*line);
+            else last.push_back(*line);
+            if (tail >= 0 && static_cast<long>(last.size()) > tail) last.pop_front();
         }
         for (const auto& l : last) print(l);
         while (f->follow) {
-            in.clear();
-            std::streampos at = in.tellg();
-            if (std::getline(in, line) && !in.eof()) {
-                print(line);
+            if (auto line = follower.next()) {
+                print(*line);
                 continue;
             }
-            in.clear();
-            in.seekg(at);  // a partly written line: read it again whole
-            if (!container::is_running(store->observed_state(record->id))) break;
+            if (!container::is_running(store->observed_state(record->id))) {
+                while (auto rest = follower.next()) print(*rest);
+                break;
+            }
+            if (until && now_ns() > *until) break;
             ::usleep(50000);
         }
         ctx.exit_status = 0;
+    });
+}
+
+void add_exec(CLI::App& noun, Context& ctx) {
+    struct Flags {
+        bool detach = false, interactive = false, tty = false;
+        std::string user, workdir;
+        std::vector<std::string> env, env_files;
+        std::string ref;
+    };
+    auto f = std::make_shared<Flags>();
+    CLI::App* cmd = noun.add_subcommand("exec", "Execute a command in a running container");
+    cmd->add_flag("-d,--detach", f->detach, "Detached mode: run command in the background");
+    cmd->add_flag("-i,--interactive", f->interactive, "Keep STDIN open even if not attached");
+    cmd->add_flag("-t,--tty", f->tty, "Allocate a pseudo-TTY");
+    cmd->add_option("-u,--user", f->user, "Username or UID (format: <name|uid>[:<group|gid>])");
+    cmd->add_option("-w,--workdir", f->workdir, "Working directory inside the container");
+    cmd->add_option("-e,--env", f->env, "Set environment variables")->allow_extra_args(false);
+    cmd->add_option("--env-file", f->env_files, "Read in a file of environment variables")->allow_extra_args(false);
+    cmd->add_option("CONTAINER", f->ref, "Container")->required();
+    cmd->prefix_command();
+    cmd->fallthrough(false);
+    cmd->callback([&ctx, f, cmd] {
+        container::ExecRequest request;
+        request.args = cmd->remaining();
+        if (request.args.empty()) return fail(ctx, Error::usage("\"hako container exec\" requires at least 2 arguments"));
+        auto store = open_store(ctx);
+        if (!store.ok()) return fail(ctx, std::move(store).error());
+        auto record = store->find(f->ref);
+        if (!record.ok()) return fail(ctx, std::move(record).error());
+        for (const auto& file : f->env_files) {
+            std::ifstream in(file);
+            if (!in) return fail(ctx, Error("open " + file + ": no such file or directory"));
+            for (std::string line; std::getline(in, line);) {
+                size_t start = line.find_first_not_of(" \t");
+                if (start == std::string::npos || line[start] == '#') continue;
+                if (auto v = env_value(ctx, line.substr(start)); !v.empty()) request.env.push_back(v);
+            }
+        }
+        for (const auto& e : f->env)
+            if (auto v = env_value(ctx, e); !v.empty()) request.env.push_back(v);
+        request.user = f->user;
+        request.working_dir = f->workdir;
+        request.tty = f->tty;
+        request.interactive = f->interactive;
+        request.detach = f->detach;
+        std::cout.flush();
+        auto code = container::exec_container(*store, *record, request, 0, 1, 2);
+        if (!code.ok()) return fail(ctx, std::move(code).error());
+        ctx.exit_status = *code;
+    });
+}
+
+void add_attach(CLI::App& noun, Context& ctx) {
+    struct Flags {
+        std::string ref, detach_keys = "ctrl-p,ctrl-q";
+        bool no_stdin = false;
+    };
+    auto f = std::make_shared<Flags>();
+    CLI::App* cmd = noun.add_subcommand("attach", "Attach local standard input, output, and error streams to a running container");
+    cmd->add_option("--detach-keys", f->detach_keys, "Key sequence that detaches from the container");
+    cmd->add_flag("--no-stdin", f->no_stdin, "Do not attach STDIN");
+    cmd->add_option("CONTAINER", f->ref, "Container")->required();
+    cmd->callback([&ctx, f] {
+        auto store = open_store(ctx);
+        if (!store.ok()) return fail(ctx, std::move(store).error());
+        auto record = store->find(f->ref);
+        if (!record.ok()) return fail(ctx, std::move(record).error());
+        container::AttachOptions options;
+        options.in = f->no_stdin ? -1 : 0;
+        options.detach_keys = f->detach_keys;
+        std::cout.flush();
+        auto code = container::attach_container(*store, *record, options);
+        if (!code.ok()) return fail(ctx, std::move(code).error());
+        if (!code->has_value()) std::cerr << "read escape sequence\n";
+        ctx.exit_status = code->value_or(0);
     });
 }
 
@@ -508,6 +769,8 @@ void add_container_commands(CLI::App& app, Context& ctx) {
     add_inspect(*noun, ctx);
     add_logs(*noun, ctx);
     add_wait(*noun, ctx);
+    add_exec(*noun, ctx);
+    add_attach(*noun, ctx);
     add_container_cp_commands(*noun, ctx);
     add_container_layer_commands(*noun, ctx);
 }
