@@ -21,6 +21,7 @@
 #include "engine/build/run_step.h"
 #include "engine/build/step_rootfs.h"
 #include "engine/build/substitution.h"
+#include "engine/build/url_source.h"
 #include "engine/image/image_store.h"
 #include "engine/image/layer_diff.h"
 #include "engine/image/reference.h"
@@ -530,11 +531,29 @@ private:
             source_root = from_root->rootfs();
             from_context = false;
         }
-        for (const auto& w : words) {
-            if (w.starts_with("http://") || w.starts_with("https://") || w.starts_with("git@")) {
-                return at(in, k + " " + w + ": sources from URLs are not supported yet (download into the context)");
-            }
+        size_t source_count = words.size();
+        // ADD's URL sources are downloaded into a scratch folder.
+        std::optional<sys::TempDir> url_dir;
+        std::vector<std::string> url_sources;
+        std::optional<std::string> checksum;
+        if (const Flag* f = in.flag("checksum")) {
+            auto v = expand_word(f->value, env, dockerfile_.escape);
+            if (!v.ok()) return at(in, k + " --checksum: " + v.error().message);
+            checksum = *v;
         }
+        for (auto it = words.begin(); it != words.end();) {
+            if (!is_url(*it) && !it->starts_with("git@")) {
+                ++it;
+                continue;
+            }
+            if (k == "COPY" || it->starts_with("git@")) return at(in, k + " " + *it + ": this source is not supported (ADD takes http and https URLs)");
+            if (!url_dir) url_dir.emplace(TRY(store_.root().make_temp("build-url-")));
+            auto file = download_url(*it, url_dir->path(), checksum);
+            if (!file.ok()) return at(in, file.error().message);
+            url_sources.push_back(file->filename().string());
+            it = words.erase(it);
+        }
+        if (checksum && url_sources.empty()) return at(in, k + " --checksum needs a URL source");
         // Heredoc sources become files in a scratch folder.
         std::optional<sys::TempDir> heredoc_dir;
         std::vector<std::string> context_sources, heredoc_sources;
@@ -572,7 +591,7 @@ private:
             request.excludes = in.flag_values("exclude");
             request.sources = sources;
             request.dest = dest;
-            request.dest_is_dir = dest_is_dir || words.size() > 1;
+            request.dest_is_dir = dest_is_dir || source_count > 1;
             request.extract_archives = k == "ADD" && context;
             auto plan = plan_copy(request);
             if (!plan.ok()) return at(in, plan.error().message);
@@ -582,6 +601,7 @@ private:
         };
         TRY(plan_from(source_root, from_context, context_sources));
         if (heredoc_dir) TRY(plan_from(heredoc_dir->path(), false, heredoc_sources));
+        if (url_dir) TRY(plan_from(url_dir->path(), false, url_sources));
 
         std::optional<mode_t> chmod;
         if (const Flag* f = in.flag("chmod")) {
