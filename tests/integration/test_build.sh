@@ -13,8 +13,10 @@ SRC=${HAKO_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 R=$(mktemp -d /tmp/hako-build-test.XXXXXX)
 C=$R/ctx
 failures=0
+server=
 
 cleanup() {
+  [[ -n $server ]] && kill "$server" 2>/dev/null
   for id in $("$HAKO" --root "$R/root" container ls -a -q 2>/dev/null); do
     "$HAKO" --root "$R/root" container rm -f "$id" >/dev/null 2>&1
   done
@@ -185,6 +187,26 @@ build --build-arg N=1 -t cm .
 build --build-arg N=2 -t cm .
 check "cache mount keeps files between builds" "$(run cm)" "2"
 check "the cache mount is not in the image" "$(run cm ls /cache 2>/dev/null | wc -l)" "0"
+
+# --- ADD from a URL, with --checksum ---
+mkdir -p "$R/www" "$R/url" && echo remote >"$R/www/remote.txt"
+port=$((20000 + RANDOM % 20000))
+python3 -m http.server "$port" --bind 127.0.0.1 --directory "$R/www" >/dev/null 2>&1 &
+server=$!
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+cd "$R/url"
+sum=$(sha256sum "$R/www/remote.txt" | cut -d' ' -f1)
+printf 'FROM busybox\nADD --checksum=sha256:%s http://127.0.0.1:%s/remote.txt /r/\n' "$sum" "$port" >Dockerfile
+build -t url .
+check "ADD of a URL with the right checksum" "$(run url sh -c 'cat /r/remote.txt; stat -c %a /r/remote.txt')" "remote
+600"
+printf 'FROM busybox\nADD --checksum=sha256:%064d http://127.0.0.1:%s/remote.txt /r/\n' 0 "$port" >Dockerfile
+build .; contains "a checksum mismatch fails" "$(cat "$R/build.log")" "checksum mismatch"
+printf 'FROM busybox\nADD http://127.0.0.1:%s/missing.txt /r/\n' "$port" >Dockerfile
+build .; contains "an HTTP error fails, naming the status" "$(cat "$R/build.log")" "HTTP 404"
+kill "$server" 2>/dev/null
+wait "$server" 2>/dev/null
+server=
 
 # --- errors name the place and leave no image behind ---
 mkdir -p "$R/bad" && cd "$R/bad"
