@@ -58,6 +58,7 @@ Result<void> await_condition(Engine& engine, const Wait& wait, const std::vector
     if (wait.condition == "service_started") return ok();
     for (const auto& id : ids) {
         bool announced = false;
+        auto first_seen = Clock::now();
         for (;;) {
             auto container = engine.inspect(id);
             if (!container.ok()) return Error("dependency " + wait.service + ": " + container.error().message);
@@ -72,10 +73,12 @@ Result<void> await_condition(Engine& engine, const Wait& wait, const std::vector
                 }
                 if (container->health == "unhealthy")
                     return Error("dependency failed to start: container " + container->name + " is unhealthy");
-                if (container->health.empty() && container->running())
+                // The monitor reports "starting" once its first run began; a container
+                // that still shows no verdict after a grace period has no healthcheck.
+                if (container->health.empty() && container->running() && Clock::now() - first_seen > std::chrono::seconds(2))
                     return Error("dependency failed to start: container " + container->name +
                                  " has no healthcheck configured");
-                if (!container->running())
+                if (!container->running() && container->status != "created")
                     return Error("dependency failed to start: container " + container->name + " exited (" +
                                  std::to_string(container->exit_code) + ")");
             } else if (wait.condition == "service_completed_successfully") {

@@ -159,8 +159,8 @@ TEST_CASE("plan: scale up adds the lowest free numbers, scale down removes the h
     down.scale["w"] = 1;
     CHECK(print(project, state, down) ==
           "network demo_default: exists\n"
-          "container demo-w-3: remove (scale down)\n"
           "container demo-w-2: remove (scale down)\n"
+          "container demo-w-3: remove (scale down)\n"
           "container demo-w-1: running\n");
     // A gap (number 2 removed by hand) is filled first.
     state.observed.containers.erase(state.observed.containers.begin() + 1);
