@@ -110,6 +110,25 @@ check "pulled back, the image keeps its id" "$("$HAKO" --root "$W/d" image pull 
 b tag "$REG/test/busybox:docker" "$REG/test/mounted:1"
 check "a blob of another repository is mounted" "$(b push "$REG/test/mounted:1" | grep -c 'Mounted from test/busybox')" "1"
 
+# Compose pull/push: pull every service's image (a buildable one not yet pushed is a
+# warning), push the images of services that build.
+mkdir -p "$W/proj"
+cat >"$W/proj/compose.yaml" <<EOF
+services:
+  app:
+    image: $REG/test/busybox:docker
+  built:
+    build: .
+    image: $REG/compose/built:1
+EOF
+"$HAKO" --root "$W/e" -f "$W/proj/compose.yaml" pull 2>"$W/err"; check "compose pull" "$?" "0"
+check "…pulls the image service" "$("$HAKO" --root "$W/e" image ls --format json | grep -c "\"Repository\":\"$REG/test/busybox\"")" "1"
+check "…and warns for the buildable one" "$(grep -c 'built Warning' "$W/err")" "1"
+"$HAKO" --root "$A" image tag busybox:1 "$REG/compose/built:1"
+"$HAKO" --root "$A" -f "$W/proj/compose.yaml" push 2>/dev/null; check "compose push" "$?" "0"
+"$HAKO" --root "$W/e" -f "$W/proj/compose.yaml" pull built 2>/dev/null
+check "…and the pushed image pulls" "$("$HAKO" --root "$W/e" image ls --format json | grep -c "\"Repository\":\"$REG/compose/built\"")" "1"
+
 # A blob whose content does not match its digest: rejected, nothing stored.
 layer=$(echo "$docker_manifest" | python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][0]["digest"][7:])')
 blob=$W/data/docker/registry/v2/blobs/sha256/${layer:0:2}/$layer/data
