@@ -83,10 +83,12 @@ Result<std::vector<ServiceContainer>> select_containers(const container::Contain
         if (!target.knows_service(service)) return Error("no such service: " + service);
     auto records = TRY(store.list());
     std::vector<ServiceContainer> selected;
+    std::vector<std::string> services_seen;  // of every container of the project
     for (auto& record : records) {
         if (label(record, "hako.project") != target.name) continue;
         ServiceContainer c;
         c.service = label(record, "hako.service");
+        services_seen.push_back(c.service);
         c.number = parse_number(label(record, "hako.container-number"));
         std::string oneoff = label(record, "hako.oneoff");
         c.oneoff = oneoff == "True" || oneoff == "true";
@@ -100,6 +102,11 @@ Result<std::vector<ServiceContainer>> select_containers(const container::Contain
         c.record = std::move(record);
         selected.push_back(std::move(c));
     }
+    // Known only by name, the project's services are those its containers carry.
+    if (!target.project)
+        for (const auto& service : selection.services)
+            if (std::find(services_seen.begin(), services_seen.end(), service) == services_seen.end())
+                return Error("no such service: " + service);
     std::sort(selected.begin(), selected.end(), [](const ServiceContainer& a, const ServiceContainer& b) {
         if (a.oneoff != b.oneoff) return !a.oneoff;
         if (a.service != b.service) return a.service < b.service;

@@ -52,8 +52,9 @@ struct Selection {
 };
 
 // The project's containers that match, ordered by service then number (one-off
-// containers last). A service that the project does not have is an error
-// ("no such service: X", status 1); so is --index naming no container.
+// containers last). A service that the project does not have (known by name
+// only: that no container of the project carries) is an error ("no such
+// service: X", status 1); so is --index naming no container.
 Result<std::vector<ServiceContainer>> select_containers(const container::ContainerStore& store,
                                                         const ProjectTarget& target, const Selection& selection);
 
