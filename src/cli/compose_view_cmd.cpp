@@ -19,6 +19,8 @@ void add_compose_view_commands(CLI::App& app, Context& ctx) {
     add_compose_stats_command(app, ctx);
     add_compose_events_command(app, ctx);
     add_compose_cp_command(app, ctx);
+    add_compose_exec_command(app, ctx);
+    add_compose_attach_command(app, ctx);
 }
 
 }  // namespace hako::cli
