@@ -261,8 +261,11 @@ Json process(const Json& service) {
     out["init"] = field(service, "init").is_boolean() && service["init"].get<bool>();
     out["runtime"] = str(field(service, "runtime"));
     const Json& options = field(field(service, "logging"), "options");
-    out["log"] = {{"max_size", bytes(field(options, "max-size"))},
-                  {"max_file", field(options, "max-file").is_null() ? 0 : std::atoi(str(options["max-file"]).c_str())}};
+    // Only what the file sets: the engine's defaults apply to the rest.
+    Json log = Json::object();
+    if (!field(options, "max-size").is_null()) log["max_size"] = bytes(options["max-size"]);
+    if (!field(options, "max-file").is_null()) log["max_file"] = std::atoi(str(options["max-file"]).c_str());
+    if (!log.empty()) out["log"] = log;
     Json sysctls = Json::object();
     const Json& service_sysctls = field(service, "sysctls");
     if (service_sysctls.is_object())
