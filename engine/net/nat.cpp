@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "engine/net/ipam.h"
@@ -43,13 +44,14 @@ std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
 
 bool is_bridge(const NetworkRecord& n) { return n.driver == "bridge" && !n.bridge.empty(); }
 
-// The handles of our rules in iptables-nft's FORWARD chain of `family` (none if no such chain).
-std::vector<long> our_forward_rules(nft_ctx* ctx, const std::string& family, const std::string& table) {
+// The handles of our rules in iptables-nft's FORWARD chain of `family`; nullopt when
+// there is no such chain.
+std::optional<std::vector<long>> our_forward_rules(nft_ctx* ctx, const std::string& family, const std::string& table) {
     std::vector<long> handles;
     nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
     auto listed = run(ctx, "list chain " + family + " filter FORWARD");
     nft_ctx_output_set_flags(ctx, 0);
-    if (!listed.ok()) return handles;
+    if (!listed.ok()) return std::nullopt;
     try {
         auto j = nlohmann::json::parse(*listed);
         for (const auto& item : j.at("nftables")) {
@@ -60,10 +62,6 @@ std::vector<long> our_forward_rules(nft_ctx* ctx, const std::string& family, con
     } catch (const std::exception&) {
     }
     return handles;
-}
-
-bool has_forward_chain(nft_ctx* ctx, const std::string& family) {
-    return run(ctx, "list chain " + family + " filter FORWARD").ok();
 }
 
 }  // namespace
@@ -142,9 +140,11 @@ Result<void> sync_nat(const fs::path& root) {
     // Our accepts in iptables-nft's FORWARD chains: an accept in our own table does
     // not override a DROP policy (or rule) there, so they go where the drop is.
     for (const std::string family : {"ip", "ip6"}) {
-        for (long handle : our_forward_rules(ctx.get(), family, table))
+        auto ours = our_forward_rules(ctx.get(), family, table);
+        if (!ours) continue;  // no iptables-nft FORWARD chain: nothing to let through
+        for (long handle : *ours)
             script += "delete rule " + family + " filter FORWARD handle " + std::to_string(handle) + "\n";
-        if (!any_bridge || !has_forward_chain(ctx.get(), family)) continue;
+        if (!any_bridge) continue;
         for (const auto& n : networks) {
             if (!is_bridge(n)) continue;
             script += "insert rule " + family + " filter FORWARD oifname " + in_quotes(n.bridge) + " accept comment " +
