@@ -2,6 +2,7 @@
 // then its networks, and with -v its volumes, with --rmi its images; works from
 // `-p NAME` alone and after every monitor was killed.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <set>
 
 #include "src/cli/compose_lifecycle_cmd.h"
@@ -30,7 +31,10 @@ Result<void> run_down(Context& ctx, const DownFlags& flags) {
     std::vector<std::string> orphans;
     for (const auto& container : observed.containers) {
         if (!named.empty() && !named.count(container.service)) continue;
-        bool orphan = session.project && !session.project->model["services"].contains(container.service);
+        // A service switched off by a profile is still the project's, not an orphan.
+        bool orphan = session.project && !session.project->model["services"].contains(container.service) &&
+                      std::find(session.project->disabled_services.begin(), session.project->disabled_services.end(),
+                                container.service) == session.project->disabled_services.end();
         if (orphan && !flags.remove_orphans) {
             orphans.push_back(container.name);
             continue;

@@ -317,8 +317,15 @@ Result<void> execute(const Plan& plan, Engine& engine, const ExecuteOptions& opt
     for (const auto& service : plan.services)
         threads.emplace_back([&, &service = service] { run_service(service, engine, board, plan, options, report); });
     for (auto& thread : threads) thread.join();
-    for (const auto& service : plan.services)
-        if (auto failed = board.wait(service.service)) return *failed;
+    // Every failure, one per line: several dependencies may fail independently.
+    std::optional<Error> all;
+    for (const auto& service : plan.services) {
+        auto failed = board.wait(service.service);
+        if (!failed) continue;
+        if (!all) all = *failed;
+        else if (all->message.find(failed->message) == std::string::npos) all->message += "\n" + failed->message;
+    }
+    if (all) return *all;
     return ok();
 }
 

@@ -40,8 +40,8 @@ check() {  # check DESCRIPTION ACTUAL EXPECTED
   fi
 }
 # names of the project's containers (all states), sorted
-names() { "$HAKO" --root "$R" container ls -a --format '{{.Names}}' 2>/dev/null | sort | tr '\n' ' '; }
-running() { "$HAKO" --root "$R" container ls --format '{{.Names}}' 2>/dev/null | sort | tr '\n' ' '; }
+names() { "$HAKO" --root "$R" container ls -a 2>/dev/null | awk 'NR > 1 {print $NF}' | sort | tr '\n' ' '; }
+running() { "$HAKO" --root "$R" container ls 2>/dev/null | awk 'NR > 1 {print $NF}' | sort | tr '\n' ' '; }
 cid() { "$HAKO" --root "$R" container inspect "$1" 2>/dev/null | sed -n 's/^ *"Id": "\([0-9a-f]*\)".*/\1/p' | head -1; }
 
 bash "$SRC/scripts/make-test-image.sh" "$R/image.tar" >/dev/null
