@@ -176,7 +176,11 @@ Result<void> ContainerStore::create(const ContainerRecord& record) const {
     fs::path d = dir(record.id);
     for (const char* sub : {"", "rootfs", "upper", "work"}) {
         fs::path p = sub[0] ? d / sub : d;
-        if (::mkdir(p.c_str(), 0700) != 0) return Error::from_syscall("mkdir", errno, p.string());
+        // upper/ is the container's "/" once overlaid: 0755 like an image root, or
+        // only root could reach any file in it.
+        mode_t mode = std::string_view(sub) == "upper" ? 0755 : 0700;
+        if (::mkdir(p.c_str(), mode) != 0 || ::chmod(p.c_str(), mode) != 0)
+            return Error::from_syscall("mkdir", errno, p.string());
     }
     TRY(write_state(record.id, ContainerState{}));
     TRY(sys::write_file_atomic(d / "container.json", record_to_json(record), 0600));
