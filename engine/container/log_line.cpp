@@ -12,13 +12,45 @@
 
 namespace hako::container {
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence at the start of `text`, or 0.
+size_t utf8_sequence_length(std::string_view text) {
+    auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+    unsigned char lead = byte(0);
+    size_t length = lead >= 0xF0 && lead <= 0xF4 ? 4 : lead >= 0xE0 && lead <= 0xEF ? 3 : lead >= 0xC2 && lead <= 0xDF ? 2 : 0;
+    if (length == 0 || length > text.size()) return 0;
+    for (size_t i = 1; i < length; ++i)
+        if ((byte(i) & 0xC0) != 0x80) return 0;
+    if (lead == 0xE0 && byte(1) < 0xA0) return 0;                     // overlong
+    if (lead == 0xED && byte(1) >= 0xA0) return 0;                    // surrogates
+    if (lead == 0xF0 && byte(1) < 0x90) return 0;                     // overlong
+    if (lead == 0xF4 && byte(1) >= 0x90) return 0;                    // beyond U+10FFFF
+    return length;
+}
+
+}  // namespace
+
 std::string encode_log_line(std::string_view text, std::string_view stream, std::string_view time) {
     static const char hex[] = "0123456789abcdef";
     std::string out;
     out.reserve(text.size() + stream.size() + time.size() + 40);
     out += "{\"log\":\"";
-    for (char ch : text) {
+    for (size_t i = 0; i < text.size(); ++i) {
+        char ch = text[i];
         auto c = static_cast<unsigned char>(ch);
+        if (c >= 0x80) {
+            // Valid UTF-8 is kept; anything else becomes U+FFFD, as docker's
+            // json-file driver writes it, so every line stays valid JSON.
+            size_t length = utf8_sequence_length(text.substr(i));
+            if (length == 0) {
+                out += "\xEF\xBF\xBD";
+            } else {
+                out.append(text.substr(i, length));
+                i += length - 1;
+            }
+            continue;
+        }
         switch (c) {
             case '"': out += "\\\""; break;
             case '\\': out += "\\\\"; break;

@@ -439,6 +439,30 @@ void add_rm(CLI::App& noun, Context& ctx) {
     });
 }
 
+// docker's `--format '{{.Names}} {{.Status}}'`: each {{.Field}} replaced by that field of `fields`.
+Result<std::string> render_field_template(const std::string& format, const ojson& fields) {
+    std::string out;
+    for (size_t at = 0; at < format.size();) {
+        size_t open = format.find("{{", at);
+        if (open == std::string::npos) {
+            out += format.substr(at);
+            break;
+        }
+        out += format.substr(at, open - at);
+        size_t close = format.find("}}", open);
+        if (close == std::string::npos) return Error::usage("--format: '{{' without '}}'");
+        std::string field = format.substr(open + 2, close - open - 2);
+        field.erase(0, field.find_first_not_of(' '));
+        field.erase(field.find_last_not_of(' ') + 1);
+        if (field.empty() || field[0] != '.' || !fields.contains(field.substr(1)))
+            return Error::usage("--format: unknown field '" + field + "'");
+        const auto& value = fields[field.substr(1)];
+        out += value.is_string() ? value.get<std::string>() : value.dump();
+        at = close + 2;
+    }
+    return out;
+}
+
 void add_ls(CLI::App& noun, Context& ctx) {
     struct Flags {
         bool all = false, quiet = false;
@@ -449,7 +473,7 @@ void add_ls(CLI::App& noun, Context& ctx) {
     cmd->alias("ps");
     cmd->add_flag("-a,--all", f->all, "Show all containers (default shows just running)");
     cmd->add_flag("-q,--quiet", f->quiet, "Only display container IDs");
-    cmd->add_option("--format", f->format, "table (default) or json");
+    cmd->add_option("--format", f->format, "table (default), json, or a template such as '{{.Names}}'");
     cmd->callback([&ctx, f] {
         auto store = open_store(ctx);
         if (!store.ok()) return fail(ctx, std::move(store).error());
@@ -464,19 +488,26 @@ void add_ls(CLI::App& noun, Context& ctx) {
             std::string created = human_duration(::time(nullptr) - parse_time(r.created)) + " ago";
             if (f->quiet) {
                 out += r.id.substr(0, 12) + "\n";
-            } else if (f->format == "json") {
+            } else if (f->format == "json" || f->format.find("{{") != std::string::npos) {
                 ojson line = {{"Command", command_text(r)}, {"CreatedAt", r.created}, {"ID", r.id.substr(0, 12)},
                               {"Image", r.image},           {"Labels", ""},         {"Names", r.name},
                               {"Ports", ""},                {"RunningFor", created}, {"State", s.status},
                               {"Status", status_text(s)}};
-                out += line.dump() + "\n";
+                if (f->format == "json") {
+                    out += line.dump() + "\n";
+                    continue;
+                }
+                auto text = render_field_template(f->format, line);
+                if (!text.ok()) return fail(ctx, std::move(text).error());
+                out += *text + "\n";
             } else {
                 rows.push_back({r.id.substr(0, 12), r.image, command_text(r), created, status_text(s), "", r.name});
             }
         }
         if (!f->quiet && f->format.empty()) out = format_table(rows);
-        else if (!f->format.empty() && f->format != "json" && f->format != "table")
-            return fail(ctx, Error::usage("unsupported --format " + f->format + " (table or json)"));
+        else if (!f->format.empty() && f->format != "json" && f->format != "table" &&
+                 f->format.find("{{") == std::string::npos)
+            return fail(ctx, Error::usage("unsupported --format " + f->format + " (table, json or {{.Field}} template)"));
         std::cout << out;
         ctx.exit_status = 0;
     });

@@ -30,18 +30,30 @@ int report(const Result<void>& result) {
     return static_cast<int>(result.error().exit_code);
 }
 
+namespace {
+
+// Characters on screen: UTF-8 continuation bytes take no column (… is one).
+size_t display_width(const std::string& text) {
+    size_t width = 0;
+    for (char c : text)
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++width;
+    return width;
+}
+
+}  // namespace
+
 std::string format_table(const std::vector<std::vector<std::string>>& rows) {
     std::vector<size_t> widths;
     for (const auto& row : rows) {
         if (widths.size() < row.size()) widths.resize(row.size(), 0);
-        for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+        for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], display_width(row[i]));
     }
     std::string out;
     for (const auto& row : rows) {
         std::string line;
         for (size_t i = 0; i < row.size(); ++i) {
             line += row[i];
-            if (i + 1 < row.size()) line.append(widths[i] - row[i].size() + 2, ' ');
+            if (i + 1 < row.size()) line.append(widths[i] - display_width(row[i]) + 2, ' ');
         }
         out += line;
         out += '\n';

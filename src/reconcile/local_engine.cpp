@@ -6,8 +6,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <sstream>
 
+#include "engine/build/builder.h"
+#include "engine/container/image_usage.h"
 #include "engine/container/lifecycle.h"
+#include "engine/container/pause.h"
 #include "engine/image/image_store.h"
 #include "engine/monitor/monitor.h"
 #include "engine/net/network_store.h"
@@ -79,9 +83,35 @@ Result<std::string> LocalEngine::image_id(const std::string& reference) {
 
 Result<std::string> LocalEngine::ensure_image(const ImageRequest& request) {
     std::string id = TRY(image_id(request.reference));
-    if (!request.build.is_null() && !request.no_build)
-        return Error("service " + request.service + ": building images from compose files is not wired in yet; build " +
-                     request.reference + " with `hako image build` first");
+    bool can_build = !request.build.is_null() && !request.no_build;
+    if (can_build && (id.empty() || request.force_build || request.pull_policy == "build")) {
+        const Json& b = request.build;
+        auto text = [](const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+        build::BuildRequest build;
+        build.root = store_.root().path();
+        if (b.contains("context")) build.context = text(b["context"]);
+        if (b.contains("dockerfile")) build.dockerfile = text(b["dockerfile"]);
+        if (b.contains("dockerfile_inline")) build.dockerfile_inline = text(b["dockerfile_inline"]);
+        for (const char* map : {"args", "labels"}) {
+            if (!b.contains(map) || !b[map].is_object()) continue;
+            for (const auto& [key, value] : b[map].items())
+                (std::string(map) == "args" ? build.args : build.labels)[key] = value.is_null() ? "" : text(value);
+        }
+        if (b.contains("target")) build.target = text(b["target"]);
+        if (b.contains("network")) build.network = text(b["network"]);
+        if (b.contains("shm_size") && b["shm_size"].is_number_integer()) build.shm_size = b["shm_size"].get<int64_t>();
+        if (b.contains("no_cache") && b["no_cache"].is_boolean()) build.no_cache = b["no_cache"].get<bool>();
+        build.tags.push_back(request.reference);
+        if (b.contains("tags") && b["tags"].is_array())
+            for (const auto& tag : b["tags"]) build.tags.push_back(text(tag));
+        build.quiet = true;
+        std::ostringstream progress;
+        auto built = build::build_image(build, progress);
+        if (!built.ok())
+            return Error("service " + request.service + ": building " + request.reference + ": " +
+                         built.error().message);
+        return *built;
+    }
     if (!id.empty() && request.pull_policy != "always") return id;
     return Error("service " + request.service + ": image " + request.reference +
                  " is not present locally and pulling from registries is not available; load it with `hako image load` or `hako image import`");
@@ -163,24 +193,30 @@ Result<void> LocalEngine::start_container(const std::string& id) {
 Result<void> LocalEngine::stop_container(const std::string& id, std::optional<int> timeout_seconds) {
     std::shared_lock lock(fork_mutex_);
     auto record = TRY(store_.read(id));
+    // A frozen process acts on no signal until it is thawed (cgroup v1 freezer).
+    if (container::is_paused(record)) TRY(container::unpause_container(store_, record));
     return container::stop_container(store_, record, timeout_seconds);
 }
 
 Result<void> LocalEngine::kill_container(const std::string& id, int signal) {
     std::shared_lock lock(fork_mutex_);
     auto record = TRY(store_.read(id));
+    // A frozen process acts on no signal until it is thawed (cgroup v1 freezer).
+    if (container::is_paused(record)) TRY(container::unpause_container(store_, record));
     return container::kill_container(store_, record, signal);
 }
 
 Result<void> LocalEngine::remove_container(const std::string& id, bool remove_anonymous_volumes) {
     std::shared_lock lock(fork_mutex_);
     auto record = TRY(store_.read(id));
+    if (container::is_paused(record)) TRY(container::unpause_container(store_, record));
     return container::remove_container(store_, record, true, remove_anonymous_volumes);
 }
 
 Result<void> LocalEngine::remove_image(const std::string& reference) {
     std::shared_lock lock(fork_mutex_);
-    auto images = TRY(image::ImageStore::open(store_.root().path()));
+    // Knows which images containers use, so down --rmi spares another project's image.
+    auto images = TRY(container::open_image_store_with_usage(store_.root().path()));
     TRY(images.remove(reference, image::RemoveOptions{}));
     return ok();
 }

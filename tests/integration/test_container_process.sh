@@ -95,14 +95,27 @@ h rm -f ex >/dev/null
 # --- terminal, stdin, detach keys, attach (driven through a pty by python) ---
 pty_run() {  # pty_run SCRIPT: runs python3 with the helpers below
   python3 - "$HAKO" "$R" <<PY
-import os, pty, sys, time, select
+import os, pty, sys, time, select, signal
 hako, root = sys.argv[1], sys.argv[2]
+children = []
+def give_up(*_):  # a hung client fails its checks instead of hanging the suite
+    for child in children:
+        try:
+            os.kill(child, signal.SIGKILL)
+        except OSError:
+            pass
+    print("status timeout")
+    sys.stdout.flush()
+    os._exit(0)
+signal.signal(signal.SIGALRM, give_up)
+signal.alarm(60)
 def spawn(*args):
     pid, fd = pty.fork()
     if pid == 0:
         import termios
         termios.tcsetwinsize(0, (30, 100))
         os.execv(hako, [hako, "--root", root, "container", *args])
+    children.append(pid)
     return pid, fd
 def read_until(fd, needle, timeout=10):
     data = b""
@@ -148,7 +161,7 @@ grep -q '^status 0$' <<<"$out"; check "ctrl-p ctrl-q detaches with status 0" "$?
 check "the container runs on after the detach" "$(h inspect dk | grep -c '"Running": true')" "1"
 out=$(pty_run '
 pid, fd = spawn("attach", "dk")
-time.sleep(0.3)
+time.sleep(1.5)  # the client connects before the line is typed
 os.write(fd, b"echo again$((3+3)); exit 5\n")
 print(read_until(fd, "again6").replace("\r", ""))
 print("status", status(pid))

@@ -117,3 +117,15 @@ TEST_CASE("log lines: docker's json-file shape, escapes, and a round trip") {
     REQUIRE(entry->stream == "stdout");
     REQUIRE_FALSE(decode_log_line("not json").ok());
 }
+
+TEST_CASE("log lines: valid UTF-8 is kept, invalid bytes become U+FFFD and the line still decodes") {
+    auto kept = decode_log_line(encode_log_line("caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x90\xb3\n", "stdout", "t"));
+    REQUIRE(kept.ok());
+    REQUIRE(kept->log == "caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x90\xb3\n");
+    for (std::string bad : {std::string("a\xff b"), std::string("a\xc3"), std::string("a\xed\xa0\x80"),
+                            std::string("a\xc0\xaf"), std::string("a\xf5\x80\x80\x80")}) {
+        auto entry = decode_log_line(encode_log_line(bad, "stdout", "t"));
+        REQUIRE(entry.ok());
+        REQUIRE(entry->log.find("\xef\xbf\xbd") != std::string::npos);
+    }
+}
