@@ -58,7 +58,7 @@ hako_library("hako_engine")
     add_files(path.join(root, "engine/**.cpp"))
     add_packages("pkgconfig::nlohmann_json", "pkgconfig::spdlog", "pkgconfig::fmt", "pkgconfig::libcrypto",
                  "pkgconfig::libarchive", "pkgconfig::libnl-3.0", "pkgconfig::libnl-route-3.0",
-                 "pkgconfig::libseccomp", {public = true})
+                 "pkgconfig::libseccomp", "pkgconfig::libnftables", "pkgconfig::libcurl", {public = true})
     add_syslinks("pthread")
 target_end()
 
@@ -92,9 +92,15 @@ hako_library("hako_graph")
     add_packages("boost", {public = true})
 target_end()
 
+-- src/reconcile: observe → plan → execute for a Compose project
+hako_library("hako_reconcile")
+    add_deps("hako_graph", "hako_project", "hako_engine")
+    add_files(path.join(root, "src/reconcile/*.cpp"))
+target_end()
+
 -- src/cli: verbs and output
 hako_library("hako_cli")
-    add_deps("hako_graph", "hako_project", "hako_engine")
+    add_deps("hako_reconcile", "hako_graph", "hako_project", "hako_engine")
     add_files(path.join(root, "src/cli/*.cpp"))
     remove_files(path.join(root, "src/cli/main.cpp"))
     add_packages("pkgconfig::CLI11", "pkgconfig::spdlog", {public = true})
@@ -106,11 +112,21 @@ target("hako")
     add_deps("hako_cli")
     add_files(path.join(root, "src/cli/main.cpp"))
     add_cxxflags(table.unpack(warnings))
+    add_ldflags("-static-libstdc++", "-static-libgcc")
+target_end()
+
+-- hako-init: the tiny init of `container run --init`, static and apart from hako
+target("hako-init")
+    set_kind("binary")
+    add_files(path.join(root, "engine/monitor/hako_init.c"))
+    add_cflags("-Wall", "-Wextra", "-Werror", "-Os")
+    add_ldflags("-static")
 target_end()
 
 -- Unit tests: one Catch2 v2 binary per module, tests/unit/<module> mirrors src/.
-for _, module in ipairs({"engine", "project", "graph", "cli"}) do
-    local deps = {engine = "hako_engine", project = "hako_project", graph = "hako_graph", cli = "hako_cli"}
+for _, module in ipairs({"engine", "project", "graph", "cli", "build", "reconcile"}) do
+    local deps = {engine = "hako_engine", project = "hako_project", graph = "hako_graph", cli = "hako_cli",
+                  build = "hako_engine", reconcile = "hako_reconcile"}
     target("hako_" .. module .. "_tests")
         set_kind("binary")
         set_default(false)
