@@ -14,8 +14,9 @@ Result<void> check_create(const container::ContainerStore&, container::Container
     auto& section = record.devices;
     if (section.is_null()) section = nlohmann::json::object();
     if (!section.is_object()) return Error("devices: must be an object");
-    bool asks = section.contains("devices") || section.contains("cdi") || section.contains("requests") ||
-                section.contains("cgroup_rules");
+    bool asks = false;
+    for (const char* key : {"devices", "cdi", "requests", "cgroup_rules"})
+        asks |= section.contains(key) && !section[key].empty();
     if (!asks) return ok();
     // Where specs and the NVIDIA tree come from is fixed at create, so a later start
     // from another shell resolves the same way.

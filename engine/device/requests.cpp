@@ -239,7 +239,8 @@ Result<Json> parse_gpus_flag(const std::string& text) {
     if (seen_count && !request["device_ids"].empty())
         return Error::usage("--gpus " + text + ": cannot set both count and device");
     if (!seen_count && request["device_ids"].empty()) return Error::usage("--gpus " + text + ": want all, N or device=ID,…");
-    if (caps.empty()) caps.push_back("gpu");
+    // --gpus always asks for GPUs; capabilities= adds driver capabilities to "gpu".
+    if (std::find(caps.begin(), caps.end(), "gpu") == caps.end()) caps.insert(caps.begin(), "gpu");
     request["capabilities"] = Json::array({caps});
     return request;
 }

@@ -56,14 +56,14 @@ struct DeviceRunFlags : ModuleRunFlags {
 
 std::shared_ptr<ModuleRunFlags> add_device_run_flags(CLI::App* cmd) {
     auto flags = std::make_shared<DeviceRunFlags>();
-    cmd->add_option("--gpus", flags->gpus, "GPUs to add: all, N, \"device=0,1\" (NVIDIA)")->group("Devices");
+    cmd->add_option("--gpus", flags->gpus, "GPUs to add: all, N, \"device=0,1\" (NVIDIA)")->allow_extra_args(false)->group("Devices");
     cmd->add_option("--device", flags->devices, "Add a host device HOST[:CONTAINER[:PERMS]] or a CDI device vendor.com/class=name")
-        ->group("Devices");
+        ->allow_extra_args(false)->group("Devices");
     cmd->add_option("--device-cgroup-rule", flags->cgroup_rules, "Add a rule to the device cgroup ('c 1:3 rwm')")
-        ->group("Devices");
+        ->allow_extra_args(false)->group("Devices");
     cmd->add_option("--cdi-spec-dir", flags->cdi_spec_dirs,
                     "Read CDI specs from this folder (repeatable, later wins; default /etc/cdi, /var/run/cdi or $HAKO_CDI_SPEC_DIRS)")
-        ->group("Devices");
+        ->allow_extra_args(false)->group("Devices");
     return flags;
 }
 
