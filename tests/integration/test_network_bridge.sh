@@ -14,6 +14,13 @@ fi
 HAKO=${HAKO:-${HAKO_BUILD_DIR:-/work/main/build}/hako}
 SRC=${HAKO_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BB=/bin/busybox
+# HTTP GET through nc: busybox-static's wget dies of SIGSEGV on this Debian (also on
+# the host), and its getaddrinfo cannot load NSS modules in a busybox image, so names
+# are resolved with nslookup (hako's DNS) and the request is sent by nc.
+GET='get() { a=$1; case $a in *[!0-9.]*) a=$(nslookup $1 2>/dev/null | awk "/^Address/ {x=\$NF} END {print x}");; esac; printf "GET / HTTP/1.0\r\n\r\n" | nc -w $3 $a $2 | tail -n1 | grep .; }'
+hget() {  # hget HOST PORT TIMEOUT: the body's last line, from the host
+  printf 'GET / HTTP/1.0\r\n\r\n' | $BB nc -w "$3" "$1" "$2" 2>/dev/null | tail -n1 | grep .
+}
 R=$(mktemp -d /tmp/hako-net-test.XXXXXX)
 failures=0
 made_filter_table=0
@@ -97,15 +104,15 @@ for f in glob.glob(sys.argv[1]+"/networks/"+sys.argv[3]+"/endpoints/*.json"):
 check "static address" "$(ip_of hkt-web "$n1")" "10.201.10.50"
 sleep 0.3
 check "reach by IP on the same network" \
-  "$(h container run --rm --network hkt-one busybox wget -q -T 3 -O- http://10.201.10.50/ 2>&1)" "hello-web"
+  "$(h container run --rm --network hkt-one busybox sh -c "$GET; get 10.201.10.50 80 3" 2>&1)" "hello-web"
 check "reach by container name (DNS)" \
-  "$(h container run --rm --network hkt-one busybox wget -q -T 3 -O- http://hkt-web/ 2>&1)" "hello-web"
+  "$(h container run --rm --network hkt-one busybox sh -c "$GET; get hkt-web 80 3" 2>&1)" "hello-web"
 check "reach by hostname (DNS)" \
-  "$(h container run --rm --network hkt-one busybox wget -q -T 3 -O- http://web/ 2>&1)" "hello-web"
+  "$(h container run --rm --network hkt-one busybox sh -c "$GET; get web 80 3" 2>&1)" "hello-web"
 check "name unknown on another network" \
   "$(h container run --rm --network hkt-two busybox nslookup hkt-web >/dev/null 2>&1 && echo 0 || echo 1)" "1"
 check "not across networks" \
-  "$(h container run --rm --network hkt-two busybox wget -q -T 2 -O- http://10.201.10.50/ >/dev/null 2>&1 && echo 0 || echo 1)" "1"
+  "$(h container run --rm --network hkt-two busybox sh -c "$GET; get 10.201.10.50 80 2" >/dev/null 2>&1 && echo 0 || echo 1)" "1"
 check "container has eth0 with its address" \
   "$(h container run --rm --network hkt-one --ip 10.201.10.60 busybox sh -c 'ip -4 -o addr show eth0' | awk '{print $4}')" "10.201.10.60/24"
 check "lo is up" "$(h container run --rm --network hkt-one busybox sh -c 'ping -c1 -W1 127.0.0.1 >/dev/null && echo up')" "up"
@@ -119,28 +126,28 @@ check "two networks give eth0 and eth1" "$two" "2"
 # ---- internal network ----
 check "internal: no default route" "$(h container run --rm --network hkt-internal busybox sh -c 'ip route | grep -c default')" "0"
 check "internal: host gateway of another network unreachable" \
-  "$(h container run --rm --network hkt-internal busybox wget -q -T 2 -O- http://10.201.10.50/ >/dev/null 2>&1 && echo 0 || echo 1)" "1"
+  "$(h container run --rm --network hkt-internal busybox sh -c "$GET; get 10.201.10.50 80 2" >/dev/null 2>&1 && echo 0 || echo 1)" "1"
 
 # ---- published ports ----
 host_ip=$(ip -4 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -1)
 h container run -d --name hkt-pub -p 127.0.0.1:18080:80 -p 18081:80 -p 127.0.0.1::80 --network hkt-one busybox sh -c "$web" >/dev/null
 sleep 0.3
-check "published on 127.0.0.1" "$($BB wget -q -T 3 -O- http://127.0.0.1:18080/ 2>&1 | cut -c1-6)" "hello-"
-check "published on every address: host address" "$($BB wget -q -T 3 -O- http://$host_ip:18081/ 2>&1 | cut -c1-6)" "hello-"
-check "published on every address: 127.0.0.1" "$($BB wget -q -T 3 -O- http://127.0.0.1:18081/ 2>&1 | cut -c1-6)" "hello-"
-check "bound only to the address asked" "$($BB wget -q -T 2 -O- http://$host_ip:18080/ >/dev/null 2>&1 && echo 0 || echo 1)" "1"
+check "published on 127.0.0.1" "$(hget 127.0.0.1 18080 3 2>&1 | cut -c1-6)" "hello-"
+check "published on every address: host address" "$(hget $host_ip 18081 3 2>&1 | cut -c1-6)" "hello-"
+check "published on every address: 127.0.0.1" "$(hget 127.0.0.1 18081 3 2>&1 | cut -c1-6)" "hello-"
+check "bound only to the address asked" "$(hget $host_ip 18080 2 >/dev/null 2>&1 && echo 0 || echo 1)" "1"
 random=$(python3 -c 'import json,sys,glob
 for f in glob.glob(sys.argv[1]+"/networks/*/endpoints/*.json"):
   e=json.load(open(f))
   if e["container_name"]=="hkt-pub":
     print([p["host_port"] for p in e["ports"] if p["host_port"] not in (18080,18081)][0])' "$R")
 check "random host port recorded" "$([[ $random -gt 0 ]] && echo yes)" "yes"
-check "random host port answers" "$($BB wget -q -T 3 -O- http://127.0.0.1:$random/ 2>&1 | cut -c1-6)" "hello-"
+check "random host port answers" "$(hget 127.0.0.1 $random 3 2>&1 | cut -c1-6)" "hello-"
 out=$(h container run -d --name hkt-clash -p 127.0.0.1:18080:80 --network hkt-one busybox sleep 30 2>&1)
 check "a port in use fails" "$?" "125"; contains "the port in use is named" "$out" "18080"
 h container rm -f hkt-clash >/dev/null 2>&1
 h container stop -t 0 hkt-pub >/dev/null
-check "released when stopped" "$($BB wget -q -T 2 -O- http://127.0.0.1:18080/ >/dev/null 2>&1 && echo 0 || echo 1)" "1"
+check "released when stopped" "$(hget 127.0.0.1 18080 2 >/dev/null 2>&1 && echo 0 || echo 1)" "1"
 check "port free again" "$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",18080));print("free")')" "free"
 
 # ---- connect / disconnect while running ----
@@ -149,10 +156,10 @@ pid=$(python3 -c 'import json,sys,glob
 for d in glob.glob(sys.argv[1]+"/containers/*/"):
   r=json.load(open(d+"container.json"))
   if r["name"]=="hkt-side": print(json.load(open(d+"state.json"))["pid"])' "$R")
-check "before connect: no way to the web" "$(nsenter -t "$pid" -n $BB wget -q -T 2 -O- http://10.201.10.50/ >/dev/null 2>&1 && echo 0 || echo 1)" "1"
+check "before connect: no way to the web" "$(nsenter -t "$pid" -n bash -c "BB=$BB; $(declare -f hget); hget 10.201.10.50 80 2" >/dev/null 2>&1 && echo 0 || echo 1)" "1"
 h network connect --alias sidekick hkt-one hkt-side; check "connect" "$?" "0"
 check "connect adds eth1" "$(nsenter -t "$pid" -n $BB ip -o link show eth1 >/dev/null 2>&1 && echo yes)" "yes"
-check "after connect: reaches the web" "$(nsenter -t "$pid" -n $BB wget -q -T 3 -O- http://10.201.10.50/ 2>&1)" "hello-web"
+check "after connect: reaches the web" "$(nsenter -t "$pid" -n bash -c "BB=$BB; $(declare -f hget); hget 10.201.10.50 80 3" 2>&1)" "hello-web"
 contains "inspect lists the endpoint" "$(h network inspect hkt-one)" "hkt-side"
 h network disconnect hkt-one hkt-side; check "disconnect" "$?" "0"
 check "disconnect removes eth1" "$(nsenter -t "$pid" -n $BB ip -o link show eth1 >/dev/null 2>&1 && echo yes || echo no)" "no"
