@@ -61,6 +61,13 @@ Result<void> apply_edits(const cdi::ContainerEdits& edits, runtime::Spec& spec) 
     auto& env = spec.process.env;
     for (const auto& entry : edits.env) {
         std::string key = entry.substr(0, entry.find('='));
+        if (key == "LD_LIBRARY_PATH") {  // the image's own folders stay first
+            auto it = std::find_if(env.begin(), env.end(), [](const std::string& e) { return e.starts_with("LD_LIBRARY_PATH="); });
+            if (it != env.end()) {
+                *it += ":" + entry.substr(key.size() + 1);
+                continue;
+            }
+        }
         env.erase(std::remove_if(env.begin(), env.end(),
                                  [&](const std::string& e) { return e.substr(0, e.find('=')) == key; }),
                   env.end());

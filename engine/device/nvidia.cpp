@@ -116,11 +116,10 @@ Layout discover(const fs::path& root) {
     layout.libraries.assign(libraries.begin(), libraries.end());
     for (const auto& [cap, names] : binary_groups())
         for (const auto& name : names)
-            for (const char* dir : {"usr/bin", "usr/local/bin", "bin"})
-                if (fs::exists(root / dir / name, ec)) {
-                    layout.binaries.push_back(root / dir / name);
-                    break;
-                }
+            // Every copy: /usr/bin/nvidia-smi may be a wrapper that execs the one in
+            // /usr/local/nvidia/bin (as on GPU cloud images).
+            for (const char* dir : {"usr/bin", "usr/local/bin", "bin", "usr/local/nvidia/bin"})
+                if (fs::exists(root / dir / name, ec)) layout.binaries.push_back(root / dir / name);
     return layout;
 }
 
@@ -191,6 +190,18 @@ cdi::ContainerEdits edits_for(const Layout& layout, const std::vector<Gpu>& gpus
                 match |= std::find(it->second.begin(), it->second.end(), name) != it->second.end();
         if (match) edits.mounts.push_back({bin.string(), in_container(bin), "bind", {"ro", "nosuid", "nodev", "bind"}});
     }
+    // Libraries outside the loader's default folders (/usr/local/nvidia/lib64) are
+    // found through LD_LIBRARY_PATH, as no ldconfig runs inside the container.
+    std::string library_path;
+    std::set<std::string> standard = {"/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
+                                      "/lib/aarch64-linux-gnu", "/usr/lib64", "/lib64", "/usr/lib", "/lib"};
+    std::set<std::string> added;
+    for (const auto& mount : edits.mounts) {
+        std::string dir = fs::path(mount.container_path).parent_path().string();
+        if (mount.container_path.find(".so") == std::string::npos || standard.count(dir) || !added.insert(dir).second) continue;
+        library_path += (library_path.empty() ? "" : ":") + dir;
+    }
+    if (!library_path.empty()) edits.env.push_back("LD_LIBRARY_PATH=" + library_path);
     std::string visible;
     for (const auto& gpu : gpus) visible += (visible.empty() ? "" : ",") + std::to_string(gpu.index);
     edits.env.push_back("NVIDIA_VISIBLE_DEVICES=" + (all ? std::string("all") : visible));
