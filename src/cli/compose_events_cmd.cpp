@@ -101,6 +101,11 @@ void report_changes(const Printer& print, const std::string& id, const Seen& bef
         print(id, after, "start");
     } else if (was_running && !is_running) {
         print(id, after, "die", {{"exitCode", std::to_string(after.exit_code)}});
+    } else if (!was_running && !is_running && after.started_at != before.started_at &&
+               after.started_at.rfind("0001-", 0) != 0) {
+        // It ran and ended between two looks (a one-shot job): both happened.
+        print(id, after, "start");
+        print(id, after, "die", {{"exitCode", std::to_string(after.exit_code)}});
     }
     if (!before.paused && after.paused) print(id, after, "pause");
     if (before.paused && !after.paused && is_running) print(id, after, "unpause");

@@ -91,8 +91,10 @@ check "stats --no-stream: one row per running container" "$(h stats --no-stream 
 
 # pause / unpause: the processes really stop and go on.
 h pause web 2>/dev/null
+sleep 0.3  # events polls every 100 ms: let it see the paused state
 check "ps shows paused" "$(h ps --status paused --services)" "web"
 h unpause web 2>/dev/null
+sleep 0.3
 check "unpause: running again" "$(h ps --status paused --services)" ""
 h unpause web 2>/dev/null; check "unpause of a running service is a no-op" "$?" "0"
 
