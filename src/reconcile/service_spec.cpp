@@ -7,6 +7,7 @@
 #include <cmath>
 #include <set>
 
+#include "engine/device/requests.h"
 #include "src/project/config_hash.h"
 #include "src/project/normalize_detail.h"
 #include "src/reconcile/engine.h"
@@ -210,49 +211,6 @@ Json health(const Json& service) {
     return out;
 }
 
-Json devices(const Json& service) {
-    Json out = {{"devices", Json::array()}, {"cdi", Json::array()}, {"requests", Json::array()}, {"cgroup_rules", Json::array()}};
-    for (const auto& device : field(service, "devices")) {
-        if (device.is_string()) {
-            std::string text = device.get<std::string>();
-            if (text.find('=') != std::string::npos && text.find('/') != 0)
-                out["cdi"].push_back(text);
-            else
-                out["devices"].push_back(text);
-            continue;
-        }
-        std::string source = str(field(device, "source"));
-        if (source.find('=') != std::string::npos && source.find('/') != 0) {
-            out["cdi"].push_back(source);
-            continue;
-        }
-        std::string target = str(field(device, "target"));
-        std::string permissions = str(field(device, "permissions"));
-        out["devices"].push_back(source + ":" + (target.empty() ? source : target) + ":" +
-                                 (permissions.empty() ? "rwm" : permissions));
-    }
-    out["cgroup_rules"] = strings(field(service, "device_cgroup_rules"));
-    auto add_request = [&](const Json& request) {
-        Json r = {{"driver", str(field(request, "driver"))}, {"count", 0}, {"device_ids", strings(field(request, "device_ids"))},
-                  {"capabilities", Json::array()}, {"options", field(request, "options").is_object() ? field(request, "options") : Json::object()}};
-        const Json& count = field(request, "count");
-        if (count.is_number()) r["count"] = count.get<int>();
-        else if (count.is_string() && count.get<std::string>() == "all") r["count"] = -1;
-        else if (r["device_ids"].empty()) r["count"] = -1;
-        Json capabilities = strings(field(request, "capabilities"));
-        r["capabilities"] = Json::array({capabilities});
-        out["requests"].push_back(std::move(r));
-    };
-    for (const auto& request : field(field(field(field(service, "deploy"), "resources"), "reservations"), "devices"))
-        add_request(request);
-    for (const auto& request : field(service, "gpus")) {
-        Json r = request;
-        if (!r.contains("capabilities")) r["capabilities"] = Json::array({"gpu"});
-        add_request(r);
-    }
-    if (field(service, "gpus").is_string()) add_request({{"driver", "nvidia"}, {"count", "all"}, {"capabilities", {"gpu"}}});
-    return out;
-}
 
 Json process(const Json& service) {
     Json out = Json::object();
@@ -404,7 +362,12 @@ Result<container::CreateRequest> container_request(const project::Project& proje
     request.networking = networking(project, service, config, request.network);
     request.mounts = mounts(project, config);
     request.health = health(config);
-    request.devices = devices(config);
+    // engine/device's own mapping: it checks compose's rules (capabilities required,
+    // count with device_ids refused) and names the service in its errors.
+    auto device_section = device::from_compose_service(config);
+    if (!device_section.ok())
+        return Error("service " + service + ": " + device_section.error().message, device_section.error().exit_code);
+    request.devices = std::move(*device_section);
     request.process = process(config);
     return request;
 }
