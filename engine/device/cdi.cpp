@@ -28,8 +28,15 @@ void ContainerEdits::append(const ContainerEdits& other) {
 
 namespace {
 
-const std::regex kKind(R"(^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?/[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$)");
-const std::regex kName(R"(^[A-Za-z0-9]([A-Za-z0-9_.:-]*[A-Za-z0-9])?$)");
+// Compiled on first use, not at start-up: every hako process (monitors too) would pay for them.
+const std::regex& kind_pattern() {
+    static const std::regex pattern(R"(^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?/[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$)");
+    return pattern;
+}
+const std::regex& name_pattern() {
+    static const std::regex pattern(R"(^[A-Za-z0-9]([A-Za-z0-9_.:-]*[A-Za-z0-9])?$)");
+    return pattern;
+}
 
 // YAML → JSON with integers and booleans typed, so one reader serves both formats.
 Json yaml_to_json(const YAML::Node& node) {
@@ -156,9 +163,9 @@ Result<QualifiedName> parse_qualified_name(const std::string& text) {
     if (eq == std::string::npos) return Error("CDI device " + text + ": want vendor.com/class=name");
     QualifiedName q{text.substr(0, eq), text.substr(eq + 1)};
     auto slash = q.kind.find('/');
-    if (!std::regex_match(q.kind, kKind) || q.kind.substr(0, slash).find('.') == std::string::npos)
+    if (!std::regex_match(q.kind, kind_pattern()) || q.kind.substr(0, slash).find('.') == std::string::npos)
         return Error("CDI device " + text + ": kind " + q.kind + " is not vendor.com/class");
-    if (!std::regex_match(q.name, kName)) return Error("CDI device " + text + ": bad device name '" + q.name + "'");
+    if (!std::regex_match(q.name, name_pattern())) return Error("CDI device " + text + ": bad device name '" + q.name + "'");
     return q;
 }
 
@@ -179,7 +186,7 @@ Result<Spec> parse_spec(const std::string& text, const fs::path& file) {
     if (!j.value("cdiVersion", Json()).is_string()) return Error("CDI spec " + where + ": cdiVersion missing");
     if (!j.value("kind", Json()).is_string()) return Error("CDI spec " + where + ": kind missing");
     spec.kind = j["kind"].get<std::string>();
-    if (!std::regex_match(spec.kind, kKind))
+    if (!std::regex_match(spec.kind, kind_pattern()))
         return Error("CDI spec " + where + ": kind " + spec.kind + " is not vendor.com/class");
     spec.edits = TRY(parse_edits(j.value("containerEdits", Json()), "CDI spec " + where + ": containerEdits"));
     auto devices = j.find("devices");
@@ -192,7 +199,7 @@ Result<Spec> parse_spec(const std::string& text, const fs::path& file) {
         if (!d.is_object() || !d.value("name", Json()).is_string()) return Error(at + ": name missing");
         Device device;
         device.name = d["name"].get<std::string>();
-        if (!std::regex_match(device.name, kName)) return Error(at + ": bad device name '" + device.name + "'");
+        if (!std::regex_match(device.name, name_pattern())) return Error(at + ": bad device name '" + device.name + "'");
         if (device.name == "all") return Error(at + ": 'all' is reserved");
         if (!seen.insert(device.name).second) return Error(at + ": device " + device.name + " defined twice");
         at = "CDI spec " + where + ": device " + spec.kind + "=" + device.name;
