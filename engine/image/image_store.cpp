@@ -324,52 +324,8 @@ Result<LayerRef> ImageStore::add_layer(int fd, std::string_view what) const {
 
 Result<ImageRecord> ImageStore::commit(const ImageConfig& config, const std::vector<LayerRef>& layers,
                                        const std::vector<std::string>& tags) const {
-    if (config.diff_ids.size() != layers.size()) {
-        return Error("image config lists " + std::to_string(config.diff_ids.size()) + " layers, but " +
-                     std::to_string(layers.size()) + " were given");
-    }
-    for (size_t i = 0; i < layers.size(); ++i) {
-        if (config.diff_ids[i] != layers[i].diff_id) {
-            return Error("image config: layer " + std::to_string(i) + " has diff id " + layers[i].diff_id +
-                         ", the config says " + config.diff_ids[i]);
-        }
-    }
-    std::vector<Reference> refs;
-    for (const auto& t : tags) {
-        Reference r = TRY(parse_reference_with_default_tag(t));
-        if (!r.digest.empty()) return Error("cannot tag with a digest reference: " + t);
-        refs.push_back(std::move(r));
-    }
-    std::string config_text = serialize(config);
-    Manifest manifest;
-    auto lock = TRY(root_.lock());
-    store::BlobInfo config_blob = TRY(blobs_.put(config_text));
-    manifest.config = Descriptor{media_type::kConfig, config_blob.digest, config_blob.size};
-    for (const auto& l : layers) {
-        if (!blobs_.has(l.digest)) return Error("layer blob " + l.digest + " is not in the store");
-        if (!layers_.has(l.diff_id)) return Error("layer " + l.diff_id + " is not unpacked in the store");
-        manifest.layers.push_back(Descriptor{l.media_type, l.digest, l.size});
-    }
-    store::BlobInfo manifest_blob = TRY(blobs_.put(serialize(manifest)));
-
-    Index index = TRY(load_index());
-    ImageRecord record;
-    if (auto existing = read_record(config_blob.digest, index); existing.ok()) record = existing.value();
-    record.id = config_blob.digest;
-    record.manifest_digest = manifest_blob.digest;
-    record.manifest_media_type = media_type::kManifest;
-    record.created = config.created;
-    record.architecture = config.architecture;
-    record.os = config.os;
-    record.layers = layers;
-    record.size = 0;
-    for (const auto& l : layers) record.size += l.unpacked_size;
-    if (!refs.empty()) record.last_tag_time = now_rfc3339();
-    TRY(write_record(record));
-    for (const auto& r : refs) index.repositories[r.name()][r.tag] = record.id;
-    if (!refs.empty()) TRY(save_index(index));
-    record.repo_tags = index.tags_of(record.id);
-    return record;
+    // The same record as a config that arrives as text; the text is ours here.
+    return commit_verbatim(serialize(config), layers, tags);
 }
 
 Result<ImageRecord> ImageStore::commit_verbatim(std::string_view config_json, const std::vector<LayerRef>& layers,
