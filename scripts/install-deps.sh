@@ -15,6 +15,7 @@ packages=(
   docker-registry skopeo
   clang libclang-rt-14-dev
   python3
+  mmdebstrap curl   # the quickstart's base image (scripts/make-quickstart-images.sh) and its test
 )
 missing=()
 for p in "${packages[@]}"; do
