@@ -110,9 +110,13 @@ h image inspect multistage-web >/dev/null 2>&1
 check "multistage: the image is named multistage-web" "$?" "0"
 check "multistage: the final image holds the verified artifact and not the builder's sources" \
   "$(h run --rm --no-deps web sh -c 'cd /srv && sha256sum -c MANIFEST >/dev/null && test ! -e /src && echo clean' 2>/dev/null)" "clean"
-VERSION=2.0.0 h up -d --build --wait >/dev/null 2>&1
-check "multistage: up --build with a new build arg succeeds" "$?" "0"
-contains "multistage: the page carries the version built in" "$(get 18102 /)" "version 2.0.0"
+h up -d --build --wait >/dev/null 2>&1
+check "multistage: up --build succeeds" "$?" "0"
+contains "multistage: the page carries the version built in" "$(get 18102 /)" "version 1.0.0"
+VERSION=2.0.0 h build >/dev/null 2>&1
+h up -d --wait >"$R/multistage-up.out" 2>&1
+contains "multistage: a rebuild with a new build arg recreates web" "$(cat "$R/multistage-up.out")" "multistage-web-1  Recreate"
+contains "multistage: on the new image" "$(get 18102 /)" "version 2.0.0"
 h down -v --rmi local >/dev/null 2>&1
 check "multistage: down -v leaves nothing" "$(leftovers)" ""
 h image inspect multistage-web >/dev/null 2>&1
