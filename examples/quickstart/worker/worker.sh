@@ -13,7 +13,6 @@ while true; do
   fi
   job=$(redis BRPOP jobs 2 | sed -n 2p)
   [ -n "$job" ] || continue
-  count=$(redis INCR processed)
-  redis SET last_job "$job" >/dev/null
+  count=$(printf 'INCR processed\nSET last_job "%s"\n' "$job" | redis | sed -n 1p)
   echo "worker: job $count done: $job"
 done

@@ -2,8 +2,10 @@
 # GET /: records a visit through the API (which queues a job for the worker) and
 # renders the numbers it answers. Reloads itself every 3 seconds.
 api=${API_URL:-http://api:8080}
-stats=$(timeout 5 busybox wget -q -O- "$api/cgi-bin/visit" 2>/dev/null)
-field() { printf '%s\n' "$stats" | sed -n "s/^  \"$1\": \"\{0,1\}\([^\"]*\)\"\{0,1\},\{0,1\}\$/\1/p"; }
+stats=$(timeout 10 busybox wget -q -O- "$api/cgi-bin/visit" 2>/dev/null)
+# The API's JSON has one "key": value a line; one sed turns it into "key value".
+fields=$(printf '%s\n' "$stats" | sed -n 's/^  "\([a-z_]*\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\1 \2/p')
+field() { printf '%s\n' "$fields" | while read -r key value; do [ "$key" = "$1" ] && echo "$value"; done; }
 printf 'Content-Type: text/html; charset=utf-8\r\n\r\n'
 cat <<HTML
 <!doctype html>
