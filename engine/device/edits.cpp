@@ -1,8 +1,7 @@
 // This file implements the application of device edits to an OCI spec: device
-// nodes completed from the host, their device cgroup rules, mounts, env and groups.
+// nodes completed from the host, their device cgroup rules, mounts, env, groups and hooks.
 #include "engine/device/edits.h"
 
-#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -10,6 +9,20 @@
 #include <regex>
 
 namespace hako::device {
+namespace {
+
+// The spec's hook list a CDI hookName lands in (the names are the OCI phases).
+std::vector<runtime::Hook>* hook_list(runtime::Hooks& hooks, const std::string& name) {
+    if (name == "prestart") return &hooks.prestart;
+    if (name == "createRuntime") return &hooks.create_runtime;
+    if (name == "createContainer") return &hooks.create_container;
+    if (name == "startContainer") return &hooks.start_container;
+    if (name == "poststart") return &hooks.poststart;
+    if (name == "poststop") return &hooks.poststop;
+    return nullptr;
+}
+
+}  // namespace
 
 Result<cdi::DeviceNode> complete_node(const cdi::DeviceNode& node) {
     cdi::DeviceNode out = node;
@@ -76,9 +89,11 @@ Result<void> apply_edits(const cdi::ContainerEdits& edits, runtime::Spec& spec) 
     auto& gids = spec.process.user.additional_gids;
     for (uint32_t gid : edits.additional_gids)
         if (std::find(gids.begin(), gids.end(), gid) == gids.end()) gids.push_back(gid);
-    for (const auto& hook : edits.hooks)
-        spdlog::warn("device hook {} ({}) skipped: OCI hooks are not run by this runtime yet", hook.path,
-                     hook.hook_name);
+    for (const auto& edit : edits.hooks) {
+        auto* phase = hook_list(spec.hooks, edit.hook_name);
+        if (!phase) return Error("CDI hook " + edit.path + ": unknown hookName " + edit.hook_name);
+        phase->push_back(runtime::Hook{edit.path, edit.args, edit.env, edit.timeout});
+    }
     return ok();
 }
 

@@ -20,6 +20,7 @@
 #include <ctime>
 
 #include "engine/runtime/namespaces.h"
+#include "engine/runtime/oci_hooks.h"
 #include "engine/runtime/path_in_root.h"
 #include "engine/runtime/process_setup.h"
 #include "engine/runtime/rootfs.h"
@@ -101,7 +102,17 @@ struct InitArguments {
     int fifo_fd;      // O_PATH on STATE/ID/exec.fifo
     int terminal_fd;  // pty slave or -1
     Stdio stdio;
+    std::string id;
+    fs::path bundle;
 };
+
+HookState hook_state(const Spec& spec, const std::string& id, const fs::path& bundle, pid_t pid, const char* status) {
+    return HookState{spec.oci_version, id, status, pid, bundle.string(), spec.annotations};
+}
+
+bool has_create_hooks(const Hooks& hooks) {
+    return !hooks.prestart.empty() || !hooks.create_runtime.empty() || !hooks.create_container.empty();
+}
 
 // A container process starts with every signal unblocked and at its default
 // action, whatever its creator (a monitor with a signalfd) had: the mask and
@@ -124,8 +135,9 @@ void reset_signals() {
     // No process inside may open this one's /proc/PID/exe (the hako binary) before execve.
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    char go = 0;
-    if (::read(a.sync_fd, &go, 1) != 1) _exit(1);  // the parent put us in the cgroup (or died)
+    char go[32] = {};
+    if (::read(a.sync_fd, go, sizeof go - 1) < 1) _exit(1);  // "G<pid>": the parent put us in the cgroup (or died)
+    const pid_t host_pid = static_cast<pid_t>(std::atol(go + 1));
     if (a.plan.new_cgroup && unshare(CLONE_NEWCGROUP) != 0)
         fail_child(a.sync_fd, Error::from_syscall("unshare", errno, "cgroup namespace"));
     step(join_namespaces(a.plan.joins), "joining namespaces");
@@ -147,6 +159,16 @@ void reset_signals() {
         if (console_owner) console_fd = console_owner.get();
     }
     step(prepare_rootfs(spec, a.rootfs, console_fd), "preparing rootfs");
+    if (has_create_hooks(spec.hooks)) {
+        // prestart and createRuntime run in the parent (the runtime's namespaces),
+        // then createContainer here: in the container's namespaces, before pivot_root.
+        send_message(a.sync_fd, "HOOKS");
+        char reply = 0;
+        if (::read(a.sync_fd, &reply, 1) != 1 || reply != 'G') _exit(1);
+        auto state = hook_state(spec, a.id, a.bundle, host_pid, "creating");
+        if (auto ran = run_hooks(spec.hooks, HookPhase::CreateContainer, state); !ran.ok())
+            fail_child(a.sync_fd, ran.error());
+    }
     step(pivot_to(a.rootfs), "pivot_root");
     step(finalize_rootfs(spec), "finishing rootfs");
     if (chdir(spec.process.cwd.c_str()) != 0)
@@ -159,7 +181,11 @@ void reset_signals() {
     std::string fifo = fd_path(a.fifo_fd);
     int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) _exit(1);
-    if (::write(fd, "0", 1) != 1) _exit(1);
+    // startContainer hooks: in the container, just before the user's process; a
+    // failure goes to start() through the fifo ("E<message>"), "0" means go.
+    auto hooks = run_hooks(spec.hooks, HookPhase::StartContainer, hook_state(spec, a.id, a.bundle, host_pid, "created"));
+    std::string word = hooks.ok() ? "0" : "E" + hooks.error().message.substr(0, 4000);
+    if (::write(fd, word.data(), word.size()) != static_cast<ssize_t>(word.size()) || !hooks.ok()) _exit(1);
     ::close(fd);
     exec_process(spec.process);
 }
@@ -246,8 +272,8 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
     if (!sockets.ok()) return cleanup(std::move(sockets).error());
     auto [parent_end, child_end] = std::move(sockets).value();
 
-    InitArguments arguments{&spec, rootfs, plan, child_end.get(), fifo_fd, pty.slave.valid() ? pty.slave.get() : -1,
-                            options.stdio};
+    InitArguments arguments{&spec,         rootfs,     plan,      child_end.get(), fifo_fd,
+                            pty.slave.valid() ? pty.slave.get() : -1, options.stdio, options.id, bundle_dir};
     pid_t pid = static_cast<pid_t>(syscall(SYS_clone, plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
     if (pid < 0) return cleanup(Error::from_syscall("clone", errno, options.id));
     if (pid == 0) {
@@ -260,12 +286,26 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
     auto fail = [&](Error error) -> Error {
         ::kill(pid, SIGKILL);
         reap(pid);
-        return cleanup(std::move(error));
+        error = cleanup(std::move(error));
+        // The spec's lifecycle: a failed create is destroyed, then poststop runs.
+        run_hooks_warning(spec.hooks, HookPhase::Poststop, hook_state(spec, options.id, bundle_dir, pid, "stopped"));
+        return error;
     };
     if (auto joined = c.cgroup.add_process(pid); !joined.ok()) return fail(std::move(joined).error());
-    if (::write(parent_end.get(), "G", 1) != 1) return fail(Error::from_syscall("write", errno, "sync socket"));
+    std::string go = "G" + std::to_string(pid);
+    if (::send(parent_end.get(), go.data(), go.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(go.size()))
+        return fail(Error::from_syscall("write", errno, "sync socket"));
     auto reply = receive_message(parent_end.get());
     if (!reply.ok()) return fail(std::move(reply).error());
+    if (*reply == "HOOKS") {
+        auto state = hook_state(spec, options.id, bundle_dir, pid, "creating");
+        for (auto phase : {HookPhase::Prestart, HookPhase::CreateRuntime})
+            if (auto ran = run_hooks(spec.hooks, phase, state); !ran.ok()) return fail(std::move(ran).error());
+        if (::send(parent_end.get(), "G", 1, MSG_NOSIGNAL) != 1)
+            return fail(Error::from_syscall("write", errno, "sync socket"));
+        reply = receive_message(parent_end.get());
+        if (!reply.ok()) return fail(std::move(reply).error());
+    }
     if (*reply != "OK") {
         if (reply->starts_with("ERR:")) return fail(Error("container init: " + reply->substr(4)));
         return fail(Error("container init exited during setup"));
@@ -292,19 +332,25 @@ Result<void> start(Container& c) {
         return Error::from_syscall("open", errno, fifo.string());
     }
     sys::UniqueFd reader(fd);
-    auto deadline = steady_clock::now() + seconds(30);
+    auto deadline = steady_clock::now() + seconds(30 + hooks_time_limit(c.spec.hooks, HookPhase::StartContainer));
+    std::string word;
     for (;;) {
         pollfd p{fd, POLLIN, 0};
         int ready = ::poll(&p, 1, 20);
         if (ready < 0 && errno != EINTR) return Error::from_syscall("poll", errno, fifo.string());
         if (ready > 0 && (p.revents & POLLIN)) {
-            char byte;
-            if (::read(fd, &byte, 1) == 1) break;
+            char buffer[4096];
+            ssize_t n = ::read(fd, buffer, sizeof buffer);
+            if (n > 0) word.assign(buffer, static_cast<size_t>(n));
+            if (n > 0) break;
         }
         if (!init_alive(c.state)) return Error("container " + c.state.id + ": init exited before start");
         if (steady_clock::now() > deadline) return Error("container " + c.state.id + ": init did not answer start");
     }
     ::unlink(fifo.c_str());
+    if (word.starts_with("E")) return Error("container " + c.state.id + ": " + word.substr(1));
+    run_hooks_warning(c.spec.hooks, HookPhase::Poststart,
+                      hook_state(c.spec, c.state.id, c.state.bundle, c.state.pid, "running"));
     return ok();
 }
 
@@ -333,6 +379,8 @@ Result<void> destroy(Container& c) {
     std::error_code ec;
     fs::remove_all(c.dir, ec);
     if (ec) return Error::from_syscall("remove", ec.value(), c.dir.string());
+    run_hooks_warning(c.spec.hooks, HookPhase::Poststop,
+                      hook_state(c.spec, c.state.id, c.state.bundle, c.state.pid, "stopped"));
     return ok();
 }
 

@@ -237,6 +237,43 @@ Json linux_json(const Linux& l) {
     return j;
 }
 
+// "hooks": {"createRuntime": [{"path", "args", "env", "timeout"}], …}
+const std::pair<const char*, std::vector<Hook> Hooks::*> kHookPhases[] = {
+    {"prestart", &Hooks::prestart},           {"createRuntime", &Hooks::create_runtime},
+    {"createContainer", &Hooks::create_container}, {"startContainer", &Hooks::start_container},
+    {"poststart", &Hooks::poststart},         {"poststop", &Hooks::poststop}};
+
+Hooks parse_hooks(const Json& j) {
+    Hooks hooks;
+    for (const auto& [name, member] : kHookPhases) {
+        auto list = j.find(name);
+        if (list == j.end() || list->is_null()) continue;
+        for (const auto& e : *list) {
+            Hook hook;
+            hook.path = e.at("path").get<std::string>();
+            get_to(e, "args", hook.args);
+            get_to(e, "env", hook.env);
+            get_opt(e, "timeout", hook.timeout);
+            (hooks.*member).push_back(std::move(hook));
+        }
+    }
+    return hooks;
+}
+
+Json hooks_json(const Hooks& hooks) {
+    Json j = Json::object();
+    for (const auto& [name, member] : kHookPhases) {
+        for (const auto& hook : hooks.*member) {
+            Json e = {{"path", hook.path}};
+            put_nonempty(e, "args", hook.args);
+            put_nonempty(e, "env", hook.env);
+            put_opt(e, "timeout", hook.timeout);
+            j[name].push_back(e);
+        }
+    }
+    return j;
+}
+
 }  // namespace
 
 const Namespace* Spec::find_namespace(std::string_view type) const {
@@ -267,6 +304,7 @@ Result<Spec> parse_spec(std::string_view json_text) {
             }
         if (auto l = j.find("linux"); l != j.end()) s.linux_spec = parse_linux(*l);
         get_to(j, "annotations", s.annotations);
+        if (auto h = j.find("hooks"); h != j.end() && !h->is_null()) s.hooks = parse_hooks(*h);
         if (s.root.path.empty()) return Error("config.json: root.path is required");
         if (s.process.args.empty()) return Error("config.json: process.args must not be empty");
         return s;
@@ -289,6 +327,7 @@ std::string to_json(const Spec& s) {
     }
     j["linux"] = linux_json(s.linux_spec);
     put_nonempty(j, "annotations", s.annotations);
+    if (!s.hooks.empty()) j["hooks"] = hooks_json(s.hooks);
     return j.dump(2) + "\n";
 }
 

@@ -122,6 +122,25 @@ struct Linux {
     std::string rootfs_propagation;
 };
 
+// One OCI hook: an executable run at a point of the container's lifecycle with
+// the container's state JSON on its stdin (engine/runtime/oci_hooks.h runs them).
+struct Hook {
+    std::string path;
+    std::vector<std::string> args;  // argv, args[0] included; empty: {path}
+    std::vector<std::string> env;
+    std::optional<int> timeout;  // seconds
+};
+
+struct Hooks {
+    std::vector<Hook> prestart;  // deprecated; run with createRuntime
+    std::vector<Hook> create_runtime, create_container, start_container, poststart, poststop;
+
+    bool empty() const {
+        return prestart.empty() && create_runtime.empty() && create_container.empty() && start_container.empty() &&
+               poststart.empty() && poststop.empty();
+    }
+};
+
 struct Spec {
     std::string oci_version = "1.0.2";
     Process process;
@@ -130,6 +149,7 @@ struct Spec {
     std::vector<Mount> mounts;
     Linux linux_spec;  // "linux" (a predefined macro in GNU C++)
     std::map<std::string, std::string> annotations;
+    Hooks hooks;
 
     // The namespace entry of `type`, or nullptr when the container shares the host's.
     const Namespace* find_namespace(std::string_view type) const;
