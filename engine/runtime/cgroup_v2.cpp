@@ -1,10 +1,11 @@
-// This file implements container limits on the cgroup v2 unified hierarchy and
-// OOM-kill detection through memory.events.
+// This file implements container limits on the cgroup v2 unified hierarchy (the
+// device rules through device_bpf) and OOM-kill detection through memory.events.
 #include <sys/stat.h>
 
 #include <sstream>
 
 #include "engine/runtime/cgroup.h"
+#include "engine/runtime/device_bpf.h"
 #include "engine/sys/file.h"
 
 namespace hako::runtime::cgroup_v2 {
@@ -54,6 +55,8 @@ Result<void> apply(const fs::path& mountpoint, const std::string& path, const Re
     if (r.cpuset_cpus && !r.cpuset_cpus->empty()) TRY(write_cgroup_file(dir / "cpuset.cpus", *r.cpuset_cpus));
     if (r.pids_limit)
         TRY(write_cgroup_file(dir / "pids.max", *r.pids_limit > 0 ? std::to_string(*r.pids_limit) : "max"));
+    // cgroup v2 has no devices files: the device rules are an eBPF program.
+    TRY(device_bpf::limit_devices(dir, r.devices));
     return ok();
 }
 
