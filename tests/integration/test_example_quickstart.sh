@@ -62,8 +62,15 @@ networks:
     ipam: {config: [{subnet: 10.210.2.0/24}]}
 YAML
 
+tar=${HAKO_QUICKSTART_TAR:-${XDG_CACHE_HOME:-$HOME/.cache}/hako/quickstart-base-bookworm.tar}
 HAKO=$HAKO bash "$SRC/scripts/make-quickstart-images.sh" --root "$R" >"$R/images.out" 2>&1
-check "quickstart-base is made or taken from the cache and imported" "$?" "0"
+status=$?
+if ((status != 0)) && [[ ! -s $tar ]]; then
+  # No Debian archive in reach: nothing of hako was tried yet.
+  echo "SKIP: the quickstart's base image could not be made: $(tail -1 "$R/images.out")" >&2
+  exit 0
+fi
+check "quickstart-base is taken from the cache (or made) and imported" "$status" "0"
 c build -q >"$R/build.out" 2>&1; check "the api, worker and web images build FROM quickstart-base" "$?" "0"
 c up -d --wait --wait-timeout 120 >"$R/up.out" 2>&1; check "up -d --wait of the quickstart succeeds" "$?" "0"
 check "four services run" "$(c ps --services --status running 2>/dev/null | sort | tr '\n' ' ')" "api db web worker "
@@ -102,6 +109,8 @@ veths=$(cat "$R"/networks/*/endpoints/*.json 2>/dev/null | sed -n 's/.*"host_int
 [[ -n $veths ]]; check "the running stack has veths to check" "$?" "0"
 table=$(python3 -c 'import hashlib,os,sys;print("hako_"+hashlib.sha256(os.path.abspath(sys.argv[1]).encode()).hexdigest()[:10])' "$R")
 ids=$(ls "$R/containers" 2>/dev/null | tr '\n' ' ')
+monitors=$(cat "$R"/containers/*/state.json 2>/dev/null | sed -n 's/.*"monitor_pid": *\([0-9]*\).*/\1/p' | tr '\n' ' ')
+check "four monitors to check" "$(echo $monitors | wc -w)" "4"
 dns_pid=$(cut -d' ' -f1 "$R/run/dns.pid" 2>/dev/null)
 
 # --- down -v leaves nothing behind ---
@@ -116,6 +125,9 @@ for v in $veths; do ip link show "$v" >/dev/null 2>&1 && left=$((left + 1)); don
 check "no bridge or veth left" "$left" "0"
 check "no nft table of this root left" "$(nft list tables 2>/dev/null | grep -c "$table")" "0"
 [[ -z $dns_pid ]] || poll 5 eval "! kill -0 $dns_pid 2>/dev/null"; check "the DNS responder is gone" "$?" "0"
+alive=0
+for pid in $monitors; do kill -0 "$pid" 2>/dev/null && alive=$((alive + 1)); done
+check "no monitor left" "$alive" "0"
 check "no process of the root left" "$(pgrep -f -- "$R" | grep -vx "$$" | wc -l)" "0"
 check "no container folder left" "$(ls "$R/containers" 2>/dev/null | wc -l)" "0"
 cgroups=0
