@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "src/cli/cli_docs.h"
 #include "src/cli/global_options.h"
 
 extern char** environ;
@@ -85,6 +86,7 @@ std::unique_ptr<CLI::App> make_app(Context& ctx) {
     add_compose_build_commands(*app, ctx);
     add_compose_pull_commands(*app, ctx);
     add_version_command(*app, ctx);
+    add_docs_command(*app, ctx);  // hidden: hako __docs markdown|man|bash|zsh|json
     return app;
 }
 
