@@ -1,0 +1,418 @@
+#!/usr/bin/env bash
+# The whole benchmark suite in one run (issue 8 item 5): hako's figures and, in the
+# same run, the same operations with docker (+ docker-compose) and podman
+# (+ podman-compose) when they are installed, then a table with the ratios.
+# Root; builds nothing; subnets 10.214.0.0/16 only; names start with hkbench.
+#   HAKO=build/hako tests/bench/run-all.sh [--runs N] [--no-peers] [--out DIR]
+# dockerd is started by hand only for the docker section and stopped after it; the
+# iptables FORWARD policy, docker0, DOCKER chains and bridge-nf sysctls are put back.
+set -uo pipefail
+[[ $EUID -eq 0 ]] || { echo "run-all.sh needs root" >&2; exit 1; }
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+HAKO=$(readlink -f "${HAKO:-$SRC/build/hako}")
+RUNS=10
+PEERS=1
+OUT=""
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --runs) RUNS=$2; shift 2 ;;
+    --no-peers) PEERS=0; shift ;;
+    --out) OUT=$2; shift 2 ;;
+    *) echo "usage: $0 [--runs N] [--no-peers] [--out DIR]" >&2; exit 2 ;;
+  esac
+done
+[[ -x $HAKO ]] || { echo "run-all.sh: HAKO=$HAKO is not an executable (build hako first)" >&2; exit 1; }
+command -v hyperfine >/dev/null || { echo "run-all.sh: needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
+OUT=${OUT:-$(mktemp -d /tmp/hkbench-results.XXXXXX)}
+mkdir -p "$OUT/json"
+W=$(mktemp -d /tmp/hkbench-work.XXXXXX)
+R=$W/root
+RESULTS=$OUT/results.tsv
+: >"$RESULTS"
+IMG=hkbench-busybox
+DOCKER_BIN=/usr/bin/docker            # Debian's docker.io client, not a stray one in /usr/local
+DOCKERD_PID=""
+DNS_UPSTREAM_PID=""
+
+log() { printf '%s  %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+load1() { cut -d' ' -f1 /proc/loadavg; }
+# record OP TOOL VALUE UNIT: one figure, with the 1-minute load average beside it.
+record() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$(load1)" >>"$RESULTS"; log "$2: $1 = $3 $4 (load $(load1))"; }
+median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}'; }
+now_ms() { date +%s%3N; }
+slug() { tr -c 'a-zA-Z0-9' '_' <<<"$1"; }
+
+# hf OP TOOL WARMUP COMMAND...: hyperfine -N median in ms (its JSON is kept in OUT/json).
+hf() {
+  local op=$1 tool=$2 warmup=$3; shift 3
+  local cmd json
+  cmd=$(printf '%q ' "$@")
+  json=$OUT/json/$(slug "$tool-$op").json
+  if hyperfine -N --style none --warmup "$warmup" --runs "$RUNS" --export-json "$json" "$cmd" >"$W/hf.log" 2>&1; then
+    record "$op" "$tool" "$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["results"][0]["median"]*1000, 1))' "$json")" ms
+  else
+    record "$op" "$tool" failed ""
+    sed 's/^/    /' "$W/hf.log" | tail -5 >&2
+  fi
+}
+
+# peak_rss OP TOOL COMMAND...: peak RSS of one run, MB.
+peak_rss() {
+  local op=$1 tool=$2; shift 2
+  local kb
+  /usr/bin/time -o "$W/time.out" -f '%M' "$@" >/dev/null 2>&1
+  kb=$(tail -1 "$W/time.out")
+  [[ $kb =~ ^[0-9]+$ ]] && record "$op" "$tool" "$(awk -v k="$kb" 'BEGIN {printf "%.1f", k / 1024}')" MB
+}
+
+# rss_of OP TOOL PID: VmRSS (RssAnon / RssFile) of a process, MB.
+rss_of() {
+  local s=/proc/$3/status
+  [[ -r $s ]] || { record "$1" "$2" failed ""; return; }
+  local v a f
+  v=$(awk '/^VmRSS/ {print $2}' "$s"); a=$(awk '/^RssAnon/ {print $2}' "$s"); f=$(awk '/^RssFile/ {print $2}' "$s")
+  record "$1" "$2" "$(awk -v v="$v" -v a="$a" -v f="$f" 'BEGIN {printf "%.1f (anon %.1f, file %.1f)", v/1024, a/1024, f/1024}')" MB
+}
+ppid_of() { awk '/^PPid/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+
+# ---- compose files, the same for every tool except the subnet ----
+independent() {  # independent N SUBNET FILE
+  {
+    echo "services:"
+    for i in $(seq 1 "$1"); do
+      printf '  s%d:\n    image: %s\n    command: ["sleep", "1000"]\n    stop_signal: SIGKILL\n' "$i" "$IMG"
+    done
+    printf 'networks:\n  default:\n    ipam: {config: [{subnet: %s}]}\n' "$2"
+  } >"$3"
+}
+chain() {  # chain SUBNET FILE: s1 <- s2 <- ... <- s5, each gated by service_healthy
+  {
+    echo "services:"
+    for i in 1 2 3 4 5; do
+      printf '  s%d:\n    image: %s\n    command: ["sleep", "1000"]\n    stop_signal: SIGKILL\n' "$i" "$IMG"
+      printf '    healthcheck: {test: ["CMD", "true"], interval: 100ms, timeout: 1s, retries: 3}\n'
+      [[ $i -gt 1 ]] && printf '    depends_on: {s%d: {condition: service_healthy}}\n' $((i - 1))
+    done
+    printf 'networks:\n  default:\n    ipam: {config: [{subnet: %s}]}\n' "$1"
+  } >"$2"
+}
+# updown OP TOOL FILE UP-COMMAND... -- DOWN-COMMAND...: median up -d and down over RUNS/2 (at least 3) runs.
+updown() {
+  local op=$1 tool=$2 file=$3; shift 3
+  local upcmd=() downcmd=()
+  while [[ $1 != -- ]]; do upcmd+=("$1"); shift; done
+  shift
+  downcmd=("$@")
+  local n=$(( RUNS / 2 < 3 ? 3 : RUNS / 2 )) ups=() downs=() t0 t1 t2 ok=1
+  for _ in $(seq 1 "$n"); do
+    t0=$(now_ms)
+    "${upcmd[@]}" -f "$file" -p hkbench up -d >"$W/up.log" 2>&1 || { ok=0; tail -5 "$W/up.log" >&2; }
+    t1=$(now_ms)
+    "${downcmd[@]}" -f "$file" -p hkbench down -t 0 >"$W/down.log" 2>&1 || { ok=0; tail -5 "$W/down.log" >&2; }
+    t2=$(now_ms)
+    [[ $ok == 1 ]] || break
+    ups+=($((t1 - t0))); downs+=($((t2 - t1)))
+  done
+  if [[ $ok == 1 ]]; then
+    record "up -d, $op" "$tool" "$(printf '%s\n' "${ups[@]}" | median)" ms
+    record "down, $op" "$tool" "$(printf '%s\n' "${downs[@]}" | median)" ms
+  else
+    record "up -d, $op" "$tool" failed ""
+  fi
+}
+
+# ---- the 10-step Dockerfile for the cached rebuild ----
+make_build_context() {  # make_build_context DIR
+  mkdir -p "$1"
+  echo one >"$1/f1"; echo two >"$1/f2"
+  cat >"$1/Dockerfile" <<EOF
+FROM $IMG
+ENV HKBENCH=1
+WORKDIR /app
+COPY f1 /app/f1
+RUN echo one > /app/one
+RUN echo two > /app/two
+COPY f2 /app/f2
+RUN cat /app/one /app/two > /app/three
+LABEL hkbench.step=9
+CMD ["cat", "/app/three"]
+EOF
+}
+
+# ---- DNS load generator (tests/bench/dns_load.cpp), cached by the hash of its sources ----
+DNS_SOURCES=("$HERE/dns_load.cpp" "$SRC"/engine/net/dns_{control,packet,records,forward,server}.cpp
+  "$SRC"/engine/sys/{file,lock}.cpp "$SRC/engine/store/state_root.cpp" "$SRC/engine/runtime/state.cpp")
+dns_load_binary() {
+  local key dir
+  key=$(cat "${DNS_SOURCES[@]}" "$SRC"/engine/net/*.h "$SRC"/engine/sys/*.h 2>/dev/null | sha256sum | cut -c1-16)
+  dir=${XDG_CACHE_HOME:-$HOME/.cache}/hako-bench
+  if [[ ! -x $dir/dns_load-$key ]]; then
+    mkdir -p "$dir"
+    log "building the DNS load generator…"
+    ${CXX:-g++} -O2 -std=gnu++20 -I"$SRC" -o "$dir/dns_load-$key.tmp" "${DNS_SOURCES[@]}" -lpthread >&2 || return 1
+    mv "$dir/dns_load-$key.tmp" "$dir/dns_load-$key"
+  fi
+  echo "$dir/dns_load-$key"
+}
+# dns_measure TOOL INIT-PID: load from inside the container's network namespace against
+# the nameserver its resolv.conf names, for the local name "web" and a forwarded one.
+dns_measure() {
+  local tool=$1 pid=$2 ns line
+  ns=$(awk '/^nameserver/ {print $2; exit}' "/proc/$pid/root/etc/resolv.conf")
+  [[ -n $ns ]] || { record "DNS" "$tool" failed ""; return; }
+  for name in web forwarded.example; do
+    for conc in 32 1; do
+      line=$(nsenter -t "$pid" -n "$DNS_LOAD" load "$ns" "$name" 3 "$conc" 2>&1 | tail -1)
+      echo "    $tool $ns $name x$conc: $line" >&2
+      local qps p99 what=local
+      qps=$(awk '{for (i = 1; i < NF; i++) if ($(i + 1) == "q/s") print $i}' <<<"$line")
+      p99=$(awk '{for (i = 1; i < NF; i++) if ($i == "p99") print $(i + 1)}' <<<"$line")
+      [[ $name == web ]] || what=forwarded
+      record "DNS $what, $conc in flight" "$tool" "${qps:-failed}" "q/s"
+      [[ -n $p99 ]] && record "DNS $what, $conc in flight, p99" "$tool" "$(awk -v u="$p99" 'BEGIN {printf "%.2f", u/1000}')" ms
+    done
+  done
+}
+
+# ---- machine state that dockerd/podman change, recorded to be put back ----
+record_host_state() {
+  HOST_FORWARD_POLICY=$(iptables -S FORWARD 2>/dev/null | awk '/^-P FORWARD/ {print $3}')
+  HOST_LINKS=$(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | sort)
+  HOST_NFT_TABLES=$(nft list tables 2>/dev/null | sort)
+  HOST_BRNF=$(for f in /proc/sys/net/bridge/bridge-nf-call-{iptables,ip6tables,arptables}; do [[ -r $f ]] && echo "$f $(cat "$f")"; done)
+}
+restore_host_state() {
+  local link t
+  [[ -n ${HOST_FORWARD_POLICY:-} ]] && iptables -P FORWARD "$HOST_FORWARD_POLICY" 2>/dev/null
+  for link in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
+    if ! grep -qx "$link" <<<"$HOST_LINKS" && [[ $link =~ ^(docker0|br-[0-9a-f]{12}|cni-podman[0-9]+|podman[0-9]+|veth.*)$ ]]; then
+      ip link del "$link" 2>/dev/null && log "removed link $link left by a peer"
+    fi
+  done
+  for t in filter nat; do
+    iptables-save -t "$t" 2>/dev/null | grep -E '^-A ' | grep -iE 'DOCKER|docker0|CNI-|NETAVARK|br-[0-9a-f]{12}|podman' |
+      while read -r _ chain rest; do
+        case $chain in DOCKER*|CNI-*|NETAVARK*) ;; *) eval "iptables -t $t -D $chain $rest" 2>/dev/null ;; esac
+      done
+    for chain in $(iptables-save -t "$t" 2>/dev/null | awk '/^:(DOCKER|CNI-|NETAVARK)/ {print substr($1, 2)}'); do
+      iptables -t "$t" -F "$chain" 2>/dev/null
+    done
+    for chain in $(iptables-save -t "$t" 2>/dev/null | awk '/^:(DOCKER|CNI-|NETAVARK)/ {print substr($1, 2)}'); do
+      iptables -t "$t" -X "$chain" 2>/dev/null
+    done
+    # a table that did not exist before and now holds nothing goes too
+    if ! grep -qx "table ip $t" <<<"$HOST_NFT_TABLES" && nft list tables 2>/dev/null | grep -qx "table ip $t" &&
+      ! iptables-save -t "$t" | grep -q '^-A ' && ! iptables-save -t "$t" | grep -E '^:' | grep -vqE ' ACCEPT '; then
+      nft delete table ip "$t" 2>/dev/null
+    fi
+  done
+  while read -r f v; do [[ -n $f ]] && echo "$v" >"$f"; done <<<"$HOST_BRNF"
+  local now
+  now=$(nft list tables 2>/dev/null | sort)
+  [[ $now == "$HOST_NFT_TABLES" ]] || log "note: nft tables differ from before: $(diff <(echo "$HOST_NFT_TABLES") <(echo "$now") | grep '^[<>]' | tr '\n' ' ')"
+}
+
+start_dockerd() {
+  record_host_state
+  log "starting dockerd (FORWARD policy was $HOST_FORWARD_POLICY)"
+  mkdir -p /run/hkbench-docker
+  dockerd --data-root /var/lib/hkbench-docker --exec-root /run/hkbench-docker --pidfile /run/hkbench-docker/dockerd.pid \
+    -H unix:///run/hkbench-docker/docker.sock >"$OUT/dockerd.log" 2>&1 &
+  DOCKERD_PID=$!
+  export DOCKER_HOST=unix:///run/hkbench-docker/docker.sock
+  for _ in $(seq 1 300); do
+    "$DOCKER_BIN" version >/dev/null 2>&1 && return 0
+    kill -0 "$DOCKERD_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  log "dockerd did not come up (see $OUT/dockerd.log)"
+  return 1
+}
+stop_dockerd() {
+  [[ -n $DOCKERD_PID ]] || return 0
+  local ids
+  ids=$("$DOCKER_BIN" ps -aq --filter name=hkbench 2>/dev/null)
+  [[ -n $ids ]] && "$DOCKER_BIN" rm -f $ids >/dev/null 2>&1
+  "$DOCKER_BIN" network ls -q --filter name=hkbench 2>/dev/null | xargs -r "$DOCKER_BIN" network rm >/dev/null 2>&1
+  kill "$DOCKERD_PID" 2>/dev/null
+  for _ in $(seq 1 200); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$DOCKERD_PID" 2>/dev/null && kill -9 "$DOCKERD_PID"
+  wait "$DOCKERD_PID" 2>/dev/null
+  DOCKERD_PID=""
+  unset DOCKER_HOST
+  awk '$2 ~ "^/(var/lib|run)/hkbench-docker" {print $2}' /proc/self/mounts | sort -r | xargs -r umount -l
+  rm -rf /var/lib/hkbench-docker /run/hkbench-docker
+  restore_host_state
+  log "dockerd stopped; FORWARD policy $(iptables -S FORWARD | awk '/^-P/ {print $3}')"
+}
+
+cleanup() {
+  set +e
+  [[ -n $DNS_UPSTREAM_PID ]] && kill "$DNS_UPSTREAM_PID" 2>/dev/null && wait "$DNS_UPSTREAM_PID" 2>/dev/null
+  stop_dockerd
+  if [[ -d $R ]]; then
+    for id in $("$HAKO" --root "$R" container ls -a -q 2>/dev/null); do "$HAKO" --root "$R" container rm -f "$id" >/dev/null 2>&1; done
+    for n in $("$HAKO" --root "$R" network ls -q 2>/dev/null); do "$HAKO" --root "$R" network rm "$n" >/dev/null 2>&1; done
+  fi
+  if command -v podman >/dev/null && [[ $PEERS == 1 ]]; then
+    podman ps -aq --filter name=hkbench | xargs -r podman rm -f >/dev/null 2>&1
+    podman network ls -q --filter name=hkbench | xargs -r podman network rm -f >/dev/null 2>&1
+    podman rmi -f hkbench-rebuild "$IMG" >/dev/null 2>&1
+  fi
+  awk -v r="$W" 'index($2, r) == 1 {print $2}' /proc/self/mounts | sort -r | xargs -r umount -l
+  rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ======================================================================
+log "results in $OUT; hako $HAKO; $RUNS runs per figure"
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "machine: $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r), $(nproc) CPUs ($(lscpu | awk -F': *' '/Model name/ {print $2}')), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(systemd-detect-virt 2>/dev/null || echo vm?)"
+  echo "hako: $HAKO ($(git -C "$SRC" log -1 --format='%h %s' 2>/dev/null | cut -c1-70))"
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+} | tee "$OUT/machine.txt" >&2
+
+bash "$SRC/scripts/make-test-image.sh" "$W/image.tar" >/dev/null || exit 1
+"$HAKO" --root "$R" image import "$W/image.tar" "$IMG" >/dev/null || exit 1
+mkdir -p "$W/p500" "$W/ctx"
+python3 "$HERE/gen_compose.py" 500 >"$W/p500/compose.yaml"
+make_build_context "$W/ctx"
+independent 10 10.214.1.0/24 "$W/hako-10.yaml"; independent 30 10.214.2.0/24 "$W/hako-30.yaml"; chain 10.214.3.0/24 "$W/hako-chain.yaml"
+independent 10 10.214.11.0/24 "$W/docker-10.yaml"; independent 30 10.214.12.0/24 "$W/docker-30.yaml"; chain 10.214.13.0/24 "$W/docker-chain.yaml"
+independent 10 10.214.21.0/24 "$W/podman-10.yaml"; independent 30 10.214.22.0/24 "$W/podman-30.yaml"; chain 10.214.23.0/24 "$W/podman-chain.yaml"
+DNS_LOAD=$(dns_load_binary) || DNS_LOAD=""
+
+# ---------------------------------------------------------------- hako
+log "== hako"
+h() { "$HAKO" --root "$R" "$@"; }
+hf "start-up (version)" hako 3 "$HAKO" version
+hf "config -q, 500 services" hako 3 "$HAKO" --project-directory "$W/p500" config -q
+peak_rss "config -q peak RSS" hako "$HAKO" --project-directory "$W/p500" config -q
+hf "run --rm --network none true" hako 2 "$HAKO" --root "$R" container run --rm --network none "$IMG" true
+hf "cached rebuild, 10 steps" hako 1 "$HAKO" --root "$R" image build -q --network none -t hkbench-rebuild "$W/ctx"
+updown "10 services" hako "$W/hako-10.yaml" "$HAKO" --root "$R" --progress quiet -- "$HAKO" --root "$R" --progress quiet
+updown "30 services" hako "$W/hako-30.yaml" "$HAKO" --root "$R" --progress quiet -- "$HAKO" --root "$R" --progress quiet
+updown "5-service healthy chain" hako "$W/hako-chain.yaml" "$HAKO" --root "$R" --progress quiet -- "$HAKO" --root "$R" --progress quiet
+id=$(h container run -d --network none --name hkbench-rss "$IMG" sleep 600)
+pid=$(h container inspect "$id" | python3 -c 'import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d,list) else d; print(d["State"]["Pid"])')
+sleep 0.5
+rss_of "monitor RSS (per container)" hako "$(ppid_of "$pid")"
+h container rm -f "$id" >/dev/null
+if [[ -n $DNS_LOAD ]]; then
+  echo "nameserver 127.0.214.60" >"$W/resolv.conf"
+  "$DNS_LOAD" serve 127.0.214.60 >/dev/null 2>&1 &
+  DNS_UPSTREAM_PID=$!
+  export HAKO_RESOLV_CONF=$W/resolv.conf
+  h network create --subnet 10.214.30.0/24 hkbench-dns >/dev/null &&
+    h container run -d --network hkbench-dns --name hkbench-web --network-alias web "$IMG" sleep 600 >/dev/null &&
+    cid=$(h container run -d --network hkbench-dns --name hkbench-client "$IMG" sleep 600) &&
+    pid=$(h container inspect "$cid" | python3 -c 'import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d,list) else d; print(d["State"]["Pid"])') &&
+    dns_measure hako "$pid"
+  h container rm -f hkbench-web hkbench-client >/dev/null 2>&1
+  h network rm hkbench-dns >/dev/null 2>&1
+  unset HAKO_RESOLV_CONF
+fi
+if [[ -x $HERE/net_attach.sh ]]; then
+  HAKO=$HAKO bash "$HERE/net_attach.sh" 10 >"$W/attach.log" 2>&1
+  us=$(awk '$1 == "total" {print $2}' "$W/attach.log")
+  [[ -n $us ]] && record "network attach (net_attach.sh, median of 10)" hako "$(awk -v u="$us" 'BEGIN {printf "%.1f", u/1000}')" ms
+  [[ -n $us ]] || tail -3 "$W/attach.log" >&2
+fi
+
+# ---------------------------------------------------------------- podman
+if [[ $PEERS == 1 ]] && command -v podman >/dev/null; then
+  log "== podman $(podman version --format '{{.Client.Version}}' 2>/dev/null)"
+  record_host_state
+  podman import "$W/image.tar" "$IMG" >/dev/null
+  hf "run --rm --network none true" podman 2 podman run --rm --network none "$IMG" true
+  hf "cached rebuild, 10 steps" podman 1 podman build -q --network none -t hkbench-rebuild "$W/ctx"
+  if command -v podman-compose >/dev/null; then
+    hf "config -q, 500 services" podman-compose 1 podman-compose -f "$W/p500/compose.yaml" config
+    peak_rss "config -q peak RSS" podman-compose podman-compose -f "$W/p500/compose.yaml" config
+    updown "10 services" podman-compose "$W/podman-10.yaml" podman-compose -- podman-compose
+    updown "30 services" podman-compose "$W/podman-30.yaml" podman-compose -- podman-compose
+  fi
+  cid=$(podman run -d --network none --name hkbench-rss "$IMG" sleep 600)
+  sleep 0.5
+  rss_of "monitor RSS (per container)" "podman (conmon)" "$(ppid_of "$(podman inspect -f '{{.State.Pid}}' "$cid")")"
+  podman rm -f hkbench-rss >/dev/null 2>&1
+  podman rmi -f hkbench-rebuild "$IMG" >/dev/null 2>&1
+  restore_host_state
+fi
+
+# ---------------------------------------------------------------- docker
+if [[ $PEERS == 1 ]] && [[ -x $DOCKER_BIN ]] && command -v dockerd >/dev/null && start_dockerd; then
+  log "== docker $("$DOCKER_BIN" version --format '{{.Server.Version}}' 2>/dev/null)"
+  export DOCKER_BUILDKIT=0   # the classic builder, as the issue's figures
+  "$DOCKER_BIN" import "$W/image.tar" "$IMG" >/dev/null
+  hf "run --rm --network none true" docker 2 "$DOCKER_BIN" run --rm --network none "$IMG" true
+  hf "cached rebuild, 10 steps" docker 1 "$DOCKER_BIN" build -q --network none -t hkbench-rebuild "$W/ctx"
+  if command -v docker-compose >/dev/null; then
+    hf "config -q, 500 services" docker-compose 1 docker-compose -f "$W/p500/compose.yaml" config -q
+    peak_rss "config -q peak RSS" docker-compose docker-compose -f "$W/p500/compose.yaml" config -q
+    updown "10 services" docker-compose "$W/docker-10.yaml" docker-compose -- docker-compose
+    updown "30 services" docker-compose "$W/docker-30.yaml" docker-compose -- docker-compose
+    updown "5-service healthy chain" docker-compose "$W/docker-chain.yaml" docker-compose -- docker-compose
+  fi
+  if "$DOCKER_BIN" compose version >/dev/null 2>&1; then
+    updown "10 services" "docker compose" "$W/docker-10.yaml" "$DOCKER_BIN" compose -- "$DOCKER_BIN" compose
+    updown "30 services" "docker compose" "$W/docker-30.yaml" "$DOCKER_BIN" compose -- "$DOCKER_BIN" compose
+  fi
+  cid=$("$DOCKER_BIN" run -d --network none --name hkbench-rss "$IMG" sleep 600)
+  sleep 0.5
+  rss_of "monitor RSS (per container)" "docker (shim)" "$(ppid_of "$("$DOCKER_BIN" inspect -f '{{.State.Pid}}' "$cid")")"
+  rss_of "daemon RSS (dockerd)" docker "$DOCKERD_PID"
+  "$DOCKER_BIN" rm -f hkbench-rss >/dev/null 2>&1
+  if [[ -n $DNS_LOAD ]]; then
+    "$DOCKER_BIN" network create --subnet 10.214.31.0/24 hkbench-dns >/dev/null
+    [[ -n $DNS_UPSTREAM_PID ]] && kill "$DNS_UPSTREAM_PID" 2>/dev/null && wait "$DNS_UPSTREAM_PID" 2>/dev/null
+    "$DNS_LOAD" serve 10.214.31.1 >/dev/null 2>&1 &
+    DNS_UPSTREAM_PID=$!
+    "$DOCKER_BIN" run -d --network hkbench-dns --name hkbench-web --network-alias web "$IMG" sleep 600 >/dev/null &&
+      cid=$("$DOCKER_BIN" run -d --network hkbench-dns --dns 10.214.31.1 --name hkbench-client "$IMG" sleep 600) &&
+      dns_measure docker "$("$DOCKER_BIN" inspect -f '{{.State.Pid}}' "$cid")"
+  fi
+  stop_dockerd
+fi
+
+# ---------------------------------------------------------------- the table
+python3 - "$RESULTS" <<'PY' | tee "$OUT/table.md"
+import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+ops, tools, val, unit, load = [], [], {}, {}, {}
+for op, tool, v, u, ld in rows:
+    if op not in ops: ops.append(op)
+    if tool not in tools: tools.append(tool)
+    val[op, tool], unit[op], load[op, tool] = v, u or unit.get(op, ""), ld
+def num(s):
+    try: return float(s.split()[0])
+    except (ValueError, IndexError): return None
+def peer(op, fam):
+    for t in tools:
+        if t.split()[0].startswith(fam) and (op, t) in val: return t
+print("| operation | unit | hako | docker | podman | docker/hako | podman/hako |")
+print("|---|---|---|---|---|---|---|")
+for op in ops:
+    h = val.get((op, "hako"), "—")
+    cells, ratios = [], []
+    for fam in ("docker", "podman"):
+        t = peer(op, fam)
+        if t is None:
+            cells.append("—"); ratios.append("—"); continue
+        v = val[op, t]
+        cells.append(f"{v} ({t}, load {load[op, t]})" if t != fam else f"{v} (load {load[op, t]})")
+        a, b = num(h), num(v)
+        if a and b:
+            r = a / b if unit[op] == "q/s" else b / a
+            ratios.append(f"{r:.1f}×")
+        else:
+            ratios.append("—")
+    hl = f"{h} (load {load[op, 'hako']})" if (op, "hako") in load else h
+    print(f"| {op} | {unit[op]} | {hl} | {cells[0]} | {cells[1]} | {ratios[0]} | {ratios[1]} |")
+print()
+print("ratio = peer time / hako time (for q/s: hako / peer); above 1 means hako is faster or smaller.")
+PY
+log "done: $OUT/table.md, $OUT/results.tsv, $OUT/json/"
