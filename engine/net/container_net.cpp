@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -102,27 +105,41 @@ Result<void> rewrite_in_place(const fs::path& path, const std::string& text) {
     return ok();
 }
 
-std::string gateway_of_first_network(const fs::path& root, const ContainerRecord& r) {
+std::string gateway_of_first_network(const std::vector<NetworkRecord>& networks, const ContainerRecord& r) {
     const json& endpoints = r.networking.value("endpoints", json::object());
     for (auto it = endpoints.begin(); it != endpoints.end(); ++it) {
-        auto n = find_network(root, it.key());
+        auto n = find_network_in(networks, it.key());
         if (!n.ok()) continue;
         if (auto s = first_ipv4(*n)) return s->gateway;
     }
     return "";
 }
 
-// /etc/hosts of a bridge container: the addresses it holds on its networks now.
-Result<void> write_hosts(const fs::path& root, const fs::path& dir, const ContainerRecord& r) {
-    std::vector<std::string> own;
-    for (const auto& n : TRY(read_networks(root)))
-        if (auto e = read_endpoint(root, n.id, r.id)) {
-            if (!e->ipv4.empty()) own.push_back(e->ipv4);
-            if (!e->ipv6.empty()) own.push_back(e->ipv6);
-        }
-    auto extra = TRY(parse_extra_hosts(strings(r.networking, "extra_hosts"), gateway_of_first_network(root, r)));
+std::string gateway_of_first_network(const fs::path& root, const ContainerRecord& r) {
+    auto networks = read_networks(root);
+    return networks.ok() ? gateway_of_first_network(*networks, r) : "";
+}
+
+void add_addresses(std::vector<std::string>& own, const Endpoint& e) {
+    if (!e.ipv4.empty()) own.push_back(e.ipv4);
+    if (!e.ipv6.empty()) own.push_back(e.ipv6);
+}
+
+// /etc/hosts of a bridge container with the addresses `own` it holds on its networks.
+Result<void> write_hosts(const std::vector<NetworkRecord>& networks, const fs::path& dir, const ContainerRecord& r,
+                         const std::vector<std::string>& own) {
+    auto extra = TRY(parse_extra_hosts(strings(r.networking, "extra_hosts"), gateway_of_first_network(networks, r)));
     return rewrite_in_place(files_of(dir).hosts,
                             render_hosts(extra, own, r.hostname, r.networking.value("domainname", std::string())));
+}
+
+// The same, with the addresses read from its endpoint files.
+Result<void> write_hosts(const fs::path& root, const fs::path& dir, const ContainerRecord& r) {
+    auto networks = TRY(read_networks(root));
+    std::vector<std::string> own;
+    for (const auto& n : networks)
+        if (auto e = read_endpoint(root, n.id, r.id)) add_addresses(own, *e);
+    return write_hosts(networks, dir, r, own);
 }
 
 std::vector<std::string> host_search_domains(const std::string& resolv) {
@@ -143,11 +160,12 @@ std::string interface_for(const NetworkRecord& n, const std::string& container_i
     return "hv" + container_id.substr(0, 7) + n.id.substr(0, 6);
 }
 
-// One attachment: address, endpoint file (first, so a kill leaves a record to undo), veth, routes.
+// One attachment: address, endpoint file (first, with the `ports` it publishes, so a
+// kill leaves a record to undo), veth, routes.
 Result<Endpoint> attach_one(const fs::path& root, const NetlinkSocket& host, const NetlinkSocket& inside,
                             const ContainerRecord& r, const NetworkRecord& n, const json& config,
-                            const std::string& ifname, pid_t pid) {
-    TRY(ensure_network_bridge(n));
+                            const std::string& ifname, pid_t pid, const std::vector<PublishedPort>& ports = {}) {
+    TRY(ensure_network_bridge(host, n));
     std::set<Address> taken;
     for (const auto& e : list_endpoints(root, n.id)) {
         if (e.container_id == r.id) continue;
@@ -195,6 +213,7 @@ Result<Endpoint> attach_one(const fs::path& root, const NetlinkSocket& host, con
     std::string mac = config.value("mac_address", std::string());
     if (mac.empty() && !e.ipv4.empty()) mac = mac_for(*parse_address(e.ipv4));
     e.mac = mac;
+    e.ports = ports;
     TRY(write_endpoint(root, n.id, e));
     (void)delete_link(host, e.host_interface);  // left by a monitor killed mid-start
     int mtu = 1500;
@@ -206,18 +225,55 @@ Result<Endpoint> attach_one(const fs::path& root, const NetlinkSocket& host, con
     return e;
 }
 
-// Undoes the attachments of a container to every network (or only `only`), from the endpoint files.
-void detach_endpoints(const fs::path& root, const std::string& container_id, const std::string& only = "") {
+// Undoes the attachments of a container to every network (or only `only`), from the
+// endpoint files: veth, endpoint file, then its published ports. False when it had none.
+bool detach_endpoints(const fs::path& root, const std::string& container_id, const std::string& only = "") {
     auto networks = read_networks(root);
-    if (!networks.ok()) return;
-    auto sock = NetlinkSocket::open();
+    if (!networks.ok()) return false;
+    std::optional<Result<NetlinkSocket>> sock;
+    bool any = false;
     for (const auto& n : *networks) {
         if (!only.empty() && n.id != only) continue;
         auto e = read_endpoint(root, n.id, container_id);
         if (!e) continue;
-        if (sock.ok() && !e->host_interface.empty()) (void)delete_link(*sock, e->host_interface);
+        any = true;
+        if (!sock) sock = NetlinkSocket::open();
+        if (sock->ok() && !e->host_interface.empty()) (void)delete_link(**sock, e->host_interface);
         remove_endpoint(root, n.id, container_id);
+        (void)change_ports(root, *e, PortChange::Delete);
     }
+    return any;
+}
+
+// HAKO_NET_TIMES=FILE: each attach appends "total netlink ports dns" in microseconds
+// (tests/bench/net_attach.sh reads them).
+class AttachTimer {
+public:
+    AttachTimer() : file_(std::getenv("HAKO_NET_TIMES")) { lap(); }
+    void lap() {
+        if (!file_) return;
+        marks_.push_back(std::chrono::steady_clock::now());
+    }
+    ~AttachTimer() {
+        if (!file_ || marks_.size() < 2) return;
+        auto us = [](auto d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); };
+        std::string line = std::to_string(us(std::chrono::steady_clock::now() - marks_.front()));
+        for (size_t i = 1; i < marks_.size(); ++i) line += " " + std::to_string(us(marks_[i] - marks_[i - 1]));
+        line += "\n";
+        sys::UniqueFd fd(::open(file_, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+        if (fd) (void)!::write(fd.get(), line.data(), line.size());
+    }
+
+private:
+    const char* file_;
+    std::vector<std::chrono::steady_clock::time_point> marks_;
+};
+
+bool has_ipv6(const NetworkRecord& n) {
+    if (!n.enable_ipv6) return false;
+    for (const auto& s : n.subnets)
+        if (auto p = parse_subnet(s.subnet); p.ok() && p->base.family == AF_INET6) return true;
+    return false;
 }
 
 Result<ContainerRecord> fresh_record(const container::RunContext& c) {
@@ -353,33 +409,43 @@ Result<void> prepare(const container::RunContext& context, runtime::ContainerCon
 }
 
 Result<void> attach(const container::RunContext& context, pid_t init_pid) {
+    AttachTimer timer;
     ContainerRecord r = TRY(fresh_record(context));
     if (mode_of(r) != "bridge") return ok();
     const fs::path& root = root_of(context);
     auto requests = TRY(parse_ports(r.networking.value("ports", json::array())));
+    std::vector<NetworkRecord> networks;
+    std::vector<std::string> own;  // the container's addresses, for its /etc/hosts
     {
         auto lock = TRY(lock_networks(root));
-        auto host = TRY(NetlinkSocket::open());
-        auto inside = TRY(NetlinkSocket::open_in(init_pid));
-        PortReservation reservation = TRY(reserve_ports(requests));
-        int index = 0;
-        bool ports_placed = false;
+        networks = TRY(read_networks(root));
+        std::vector<std::pair<NetworkRecord, json>> wanted;
         const json& endpoints = r.networking.value("endpoints", json::object());
         for (auto it = endpoints.begin(); it != endpoints.end(); ++it) {
-            auto n = TRY(find_network(root, it.key()));
-            if (n.driver != "bridge") continue;
-            auto e = TRY(attach_one(root, host, inside, r, n, it.value(), "eth" + std::to_string(index++), init_pid));
-            if (!ports_placed && !e.ipv4.empty() && !reservation.ports.empty()) {
-                e.ports = reservation.ports;
-                TRY(write_endpoint(root, n.id, e));
-                ports_placed = true;
+            auto n = TRY(find_network_in(networks, it.key()));
+            if (n.driver == "bridge") wanted.emplace_back(std::move(n), it.value());
+        }
+        if (wanted.empty()) return ok();
+        auto host = TRY(NetlinkSocket::open());
+        auto inside = TRY(NetlinkSocket::open_in(init_pid));
+        // The first network publishes the ports, over IPv6 too where it gives an IPv6 address.
+        PortReservation reservation = TRY(reserve_ports(requests, {true, has_ipv6(wanted.front().first)}));
+        for (size_t i = 0; i < wanted.size(); ++i) {
+            const auto& [n, config] = wanted[i];
+            std::vector<PublishedPort> ports = i == 0 ? reservation.ports : std::vector<PublishedPort>{};
+            auto e = TRY(attach_one(root, host, inside, r, n, config, "eth" + std::to_string(i), init_pid, ports));
+            add_addresses(own, e);
+            if (i == 0) {
+                timer.lap();
+                TRY(change_ports(root, e, PortChange::Add));
             }
         }
-        TRY(sync_nat(root));
         hold_ports(r.id, std::move(reservation));
     }
-    TRY(write_hosts(root, context.dir, r));
+    TRY(write_hosts(networks, context.dir, r, own));
+    timer.lap();
     (void)dns::sync(root);
+    timer.lap();
     return ok();
 }
 
@@ -389,12 +455,7 @@ void detach(const container::RunContext& context) {
     {
         auto lock = lock_networks(root);
         if (!lock.ok()) return;
-        bool any = false;
-        if (auto networks = read_networks(root); networks.ok())
-            for (const auto& n : *networks) any = any || read_endpoint(root, n.id, context.record.id).has_value();
-        if (!any) return;
-        detach_endpoints(root, context.record.id);
-        (void)sync_nat(root);
+        if (!detach_endpoints(root, context.record.id)) return;
     }
     (void)dns::sync(root);
 }
@@ -439,7 +500,6 @@ Result<void> connect_container(const fs::path& root, const std::string& network,
             detach_endpoints(root, r.id, n.id);
             return std::move(attached).error();
         }
-        TRY(sync_nat(root));
     }
     TRY(write_hosts(root, store.dir(r.id), r));
     (void)dns::sync(root);
@@ -462,7 +522,6 @@ Result<void> disconnect_container(const fs::path& root, const std::string& netwo
     {
         auto lock = TRY(lock_networks(root));
         detach_endpoints(root, r.id, n.id);
-        TRY(sync_nat(root));
     }
     if (auto state = store.observed_state(r.id); state.status == "running") (void)write_hosts(root, store.dir(r.id), r);
     (void)dns::sync(root);

@@ -10,6 +10,7 @@
 
 #include "engine/net/ipam.h"
 #include "engine/net/netlink.h"
+#include "engine/net/nft_elements.h"
 #include "engine/sys/digest.h"
 
 namespace hako::net {
@@ -44,6 +45,17 @@ std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
 
 bool is_bridge(const NetworkRecord& n) { return n.driver == "bridge" && !n.bridge.empty(); }
 
+// The four port maps: by family, with a host address in the key or for every address.
+struct PortMap {
+    const char* name;
+    const char* type;
+};
+constexpr PortMap kAddress4{"ports4_address", "ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service"};
+constexpr PortMap kAny4{"ports4_any", "inet_proto . inet_service : ipv4_addr . inet_service"};
+constexpr PortMap kAddress6{"ports6_address", "ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service"};
+constexpr PortMap kAny6{"ports6_any", "inet_proto . inet_service : ipv6_addr . inet_service"};
+constexpr PortMap kPortMaps[] = {kAddress4, kAny4, kAddress6, kAny6};
+
 // The handles of our rules in iptables-nft's FORWARD chain of `family`; nullopt when
 // there is no such chain.
 std::optional<std::vector<long>> our_forward_rules(nft_ctx* ctx, const std::string& family, const std::string& table) {
@@ -64,6 +76,16 @@ std::optional<std::vector<long>> our_forward_rules(nft_ctx* ctx, const std::stri
     return handles;
 }
 
+// Replaces the rules of `chain` (created when missing, with `hook` when given).
+std::string chain_script(const std::string& table, const std::string& chain, const std::string& hook,
+                         const std::string& rules) {
+    std::string s = "add chain inet " + table + " " + chain;
+    if (!hook.empty()) s += " { " + hook + " }";
+    s += "\nflush chain inet " + table + " " + chain + "\n";
+    if (!rules.empty()) s += "table inet " + table + " {\n  chain " + chain + " {\n" + rules + "  }\n}\n";
+    return s;
+}
+
 }  // namespace
 
 std::string nat_table_name(const fs::path& root) {
@@ -72,9 +94,38 @@ std::string nat_table_name(const fs::path& root) {
     return "hako_" + digest.substr(colon == std::string::npos ? 0 : colon + 1, 10);
 }
 
+std::vector<PortElement> port_elements(const Endpoint& e) {
+    std::vector<PortElement> out;
+    auto v4 = parse_address(e.ipv4), v6 = parse_address(e.ipv6);
+    for (const auto& p : e.ports) {
+        auto host = parse_address(p.host_ip);
+        bool every = p.host_ip.empty();
+        auto element = [&](const PortMap& map, bool keyed, const Address& container) {
+            out.push_back({map.name, keyed, keyed ? *host : Address{}, p.protocol, p.host_port, container, p.container_port});
+        };
+        if (v4.ok() && (every || (host.ok() && host->family == AF_INET))) {
+            bool any = every || host->str() == "0.0.0.0";
+            element(any ? kAny4 : kAddress4, !any, *v4);
+        }
+        if (v6.ok() && (every || (host.ok() && host->family == AF_INET6))) {
+            bool any = every || host->str() == "::";
+            element(any ? kAny6 : kAddress6, !any, *v6);
+        }
+    }
+    return out;
+}
+
+std::string render_port_elements(const std::string& table, const Endpoint& endpoint, PortChange change) {
+    std::string s;
+    for (const auto& e : port_elements(endpoint))
+        s += (change == PortChange::Add ? "add element inet " : "delete element inet ") + table + " " + e.map +
+             " { " + element_text(e, change == PortChange::Add) + " }\n";
+    return s;
+}
+
 std::string render_nat_table(const std::string& table, const std::vector<NetworkRecord>& networks,
                              const std::map<std::string, std::vector<Endpoint>>& endpoints) {
-    std::string forward, ports, postrouting;
+    std::string forward, postrouting, elements;
     for (const auto& n : networks) {
         if (!is_bridge(n)) continue;
         std::string b = in_quotes(n.bridge);
@@ -95,32 +146,28 @@ std::string render_nat_table(const std::string& table, const std::vector<Network
         }
         // A published port reached on 127.0.0.1: the loopback source cannot leave as it is.
         postrouting += "    oifname " + b + " ip saddr 127.0.0.0/8 masquerade\n";
-        auto found = endpoints.find(n.id);
-        if (found == endpoints.end()) continue;
-        for (const auto& e : found->second) {
-            if (e.ipv4.empty()) continue;
-            for (const auto& p : e.ports) {
-                std::string match = "    meta nfproto ipv4 ";
-                if (!p.host_ip.empty() && p.host_ip != "0.0.0.0") match += "ip daddr " + p.host_ip + " ";
-                match += p.protocol + " dport " + std::to_string(p.host_port);
-                ports += match + " dnat ip to " + e.ipv4 + ":" + std::to_string(p.container_port) + "\n";
-            }
-        }
+        if (auto found = endpoints.find(n.id); found != endpoints.end())
+            for (const auto& e : found->second) elements += render_port_elements(table, e, PortChange::Add);
     }
-    std::string s;
-    s += "table inet " + table + " {}\n";
-    s += "delete table inet " + table + "\n";
-    s += "table inet " + table + " {\n";
-    s += "  chain forward {\n    type filter hook forward priority filter; policy accept;\n" + forward + "  }\n";
-    s += "  chain ports {\n" + ports + "  }\n";
-    s += "  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n"
-         "    fib daddr type local jump ports\n  }\n";
-    s += "  chain output {\n    type nat hook output priority -100; policy accept;\n"
-         "    fib daddr type local jump ports\n  }\n";
-    s += "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n" + postrouting +
-         "  }\n";
-    s += "}\n";
-    return s;
+    std::string s = "add table inet " + table + "\n";
+    for (const PortMap& map : kPortMaps) {
+        s += "add map inet " + table + " " + map.name + " { type " + map.type + "; }\n";
+        s += "flush map inet " + table + " " + map.name + "\n";
+    }
+    s += chain_script(table, "forward", "type filter hook forward priority filter; policy accept;", forward);
+    // ::1 is left out: the kernel drops the replies (a loopback destination arriving on
+    // a bridge), so a client gets "refused" from the reserved socket and falls back to IPv4.
+    s += chain_script(table, "ports", "",
+                      "    meta nfproto ipv4 dnat ip to ip daddr . meta l4proto . th dport map @ports4_address\n"
+                      "    meta nfproto ipv4 dnat ip to meta l4proto . th dport map @ports4_any\n"
+                      "    meta nfproto ipv6 dnat ip6 to ip6 daddr . meta l4proto . th dport map @ports6_address\n"
+                      "    meta nfproto ipv6 ip6 daddr != ::1 dnat ip6 to meta l4proto . th dport map @ports6_any\n");
+    s += chain_script(table, "prerouting", "type nat hook prerouting priority dstnat; policy accept;",
+                      "    fib daddr type local jump ports\n");
+    s += chain_script(table, "output", "type nat hook output priority -100; policy accept;",
+                      "    fib daddr type local jump ports\n");
+    s += chain_script(table, "postrouting", "type nat hook postrouting priority srcnat; policy accept;", postrouting);
+    return s + elements;
 }
 
 Result<void> sync_nat(const fs::path& root) {
@@ -161,6 +208,15 @@ Result<void> sync_nat(const fs::path& root) {
     TRY(run(ctx.get(), script));
     if (any_outbound) (void)write_sysctl("net/ipv4/ip_forward", "1");
     return ok();
+}
+
+Result<void> change_ports(const fs::path& root, const Endpoint& endpoint, PortChange change) {
+    auto elements = port_elements(endpoint);
+    if (elements.empty()) return ok();
+    auto changed = change_elements(nat_table_name(root), elements,
+                                   change == PortChange::Add ? ElementChange::Add : ElementChange::Delete);
+    if (changed.ok()) return ok();
+    return sync_nat(root);
 }
 
 }  // namespace hako::net

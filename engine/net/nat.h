@@ -1,7 +1,8 @@
 // This file declares hako's packet filter rules of a state root, kept in nftables:
-// one table per root (isolation between networks, no way out of internal networks,
-// masquerade, published ports as DNAT) rebuilt from ROOT/networks in one
-// transaction, plus accept rules in iptables-nft's `filter FORWARD` chains where
+// one table per root whose chains (isolation between networks, no way out of
+// internal networks, masquerade) change with the networks, and whose published
+// ports are elements of four DNAT maps that each attach and detach add or delete
+// alone; plus accept rules in iptables-nft's `filter FORWARD` chains where
 // dockerd's DROP policy would otherwise stop hako's traffic.
 #pragma once
 
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "engine/net/network_files.h"
+#include "engine/net/nft_elements.h"
 #include "engine/sys/error.h"
 
 namespace hako::net {
@@ -18,13 +20,28 @@ namespace hako::net {
 // "hako_" + 10 hex digits of the root's path digest: parallel roots never share a table.
 std::string nat_table_name(const std::filesystem::path& root);
 
-// The nft script that replaces the table with the rules for `networks` and their
-// running `endpoints` (by network id). Pure: the unit tests read it.
+// The nft script that brings the table in line with `networks` and the ports of
+// their running `endpoints` (by network id) in one transaction: the table and its
+// maps are kept, its chains and maps flushed and filled again. Pure: the unit tests read it.
 std::string render_nat_table(const std::string& table, const std::vector<NetworkRecord>& networks,
                              const std::map<std::string, std::vector<Endpoint>>& endpoints);
+
+// The DNAT map elements of one endpoint's published ports: IPv4 ports to its ipv4,
+// IPv6 ports to its ipv6 (host_ip "" gives both).
+std::vector<PortElement> port_elements(const Endpoint& endpoint);
+
+enum class PortChange { Add, Delete };
+// The `add element` (or `delete element`) commands of port_elements(endpoint); empty when it publishes none.
+std::string render_port_elements(const std::string& table, const Endpoint& endpoint, PortChange change);
 
 // Brings the kernel's rules in line with ROOT/networks (the caller holds lock_networks):
 // the table and forward accepts when a bridge network exists, none of them otherwise.
 Result<void> sync_nat(const std::filesystem::path& root);
+
+// Adds or deletes one endpoint's published ports in one nfnetlink transaction (the caller
+// holds lock_networks; for Delete its endpoint file is already gone). When that fails
+// (the table is gone after a reboot, a killed hako left an element), the whole table
+// is synced from ROOT/networks instead.
+Result<void> change_ports(const std::filesystem::path& root, const Endpoint& endpoint, PortChange change);
 
 }  // namespace hako::net

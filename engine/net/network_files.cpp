@@ -114,7 +114,9 @@ Result<void> write_endpoint(const fs::path& root, const std::string& network_id,
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return Error("create " + dir.string() + ": " + ec.message());
-    return sys::write_file_atomic(dir / (endpoint.container_id + ".json"), endpoint_to_json(endpoint));
+    // It lives exactly as long as the container runs: a crash makes it stale anyway, so no fsync.
+    return sys::write_file_atomic(dir / (endpoint.container_id + ".json"), endpoint_to_json(endpoint), 0644,
+                                  sys::Durability::Volatile);
 }
 
 std::optional<Endpoint> read_endpoint(const fs::path& root, const std::string& network_id,

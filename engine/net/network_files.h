@@ -42,8 +42,9 @@ std::optional<Endpoint> read_endpoint(const std::filesystem::path& root, const s
 std::vector<Endpoint> list_endpoints(const std::filesystem::path& root, const std::string& network_id);
 void remove_endpoint(const std::filesystem::path& root, const std::string& network_id, const std::string& container_id);
 
-// Creates the bridge of a bridge network when it is missing (after a reboot), with its
-// gateway addresses and MTU (network_store.cpp).
-Result<void> ensure_network_bridge(const NetworkRecord& record);
+class NetlinkSocket;
+// Creates the bridge of a bridge network when it is missing (at create, after a reboot),
+// with its gateway addresses and MTU; an existing one is left as it is (network_store.cpp).
+Result<void> ensure_network_bridge(const NetlinkSocket& sock, const NetworkRecord& record);
 
 }  // namespace hako::net

@@ -142,9 +142,9 @@ bool container_running(const fs::path& root, const std::string& container_id) {
 
 }  // namespace
 
-Result<void> ensure_network_bridge(const NetworkRecord& record) {
+Result<void> ensure_network_bridge(const NetlinkSocket& sock, const NetworkRecord& record) {
     if (record.driver != "bridge" || record.bridge.empty()) return ok();
-    auto sock = TRY(NetlinkSocket::open());
+    if (link_index(sock, record.bridge) != 0) return ok();
     return ensure_bridge(sock, record.bridge, mtu_of(record), gateway_addresses(record));
 }
 
@@ -173,8 +173,9 @@ Result<NetworkRecord> create_locked(const fs::path& root, const NetworkSpec& spe
     if (spec.driver == "bridge") {
         record.bridge = "hk-" + record.id.substr(0, 12);
         record.subnets = TRY(plan_subnets(root, spec, record.id));
-        if (auto made = ensure_network_bridge(record); !made.ok()) {
-            if (auto sock = NetlinkSocket::open(); sock.ok()) (void)delete_link(*sock, record.bridge);
+        auto sock = TRY(NetlinkSocket::open());
+        if (auto made = ensure_network_bridge(sock, record); !made.ok()) {
+            (void)delete_link(sock, record.bridge);
             return std::move(made).error();
         }
     }
@@ -207,7 +208,10 @@ Result<NetworkRecord> create_network(const fs::path& root, const NetworkSpec& sp
 Result<std::vector<NetworkRecord>> list_networks(const fs::path& root) { return read_networks(root); }
 
 Result<NetworkRecord> find_network(const fs::path& root, const std::string& name_or_id) {
-    auto networks = TRY(read_networks(root));
+    return find_network_in(TRY(read_networks(root)), name_or_id);
+}
+
+Result<NetworkRecord> find_network_in(const std::vector<NetworkRecord>& networks, const std::string& name_or_id) {
     for (const auto& n : networks)
         if (n.id == name_or_id) return n;
     for (const auto& n : networks)

@@ -48,6 +48,8 @@ Result<NetworkRecord> create_network(const std::filesystem::path& root, const Ne
 Result<std::vector<NetworkRecord>> list_networks(const std::filesystem::path& root);
 // By full id, name, or unique id prefix. Unknown → "network NAME not found".
 Result<NetworkRecord> find_network(const std::filesystem::path& root, const std::string& name_or_id);
+// The same among `networks` already read.
+Result<NetworkRecord> find_network_in(const std::vector<NetworkRecord>& networks, const std::string& name_or_id);
 // Removes record, bridge and NAT rules; refuses while a running container is attached.
 Result<void> remove_network(const std::filesystem::path& root, const std::string& name_or_id);
 // The ports a running container publishes (from its endpoint files); empty when none.

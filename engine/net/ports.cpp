@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cstring>
 #include <map>
 
 #include "engine/net/ipam.h"
@@ -31,26 +32,87 @@ Result<int> port_number(const nlohmann::json& value, const std::string& where) {
     return static_cast<int>(n);
 }
 
-// Binds `protocol` on host_ip:port (port 0: the kernel picks); the bound port.
-Result<int> bind_port(const std::string& host_ip, int port, const std::string& protocol, sys::UniqueFd& out) {
+std::string address_text(const std::string& ip, int port) {
+    return ip.find(':') == std::string::npos ? ip + ":" + std::to_string(port) : "[" + ip + "]:" + std::to_string(port);
+}
+
+// Binds `protocol` on ip:port (port 0: the kernel picks); the bound port.
+Result<int> bind_port(const std::string& ip, int port, const std::string& protocol, sys::UniqueFd& out) {
+    auto address = parse_address(ip);
+    if (!address.ok()) return Error("invalid host address \"" + ip + "\"");
     int type = protocol == "udp" ? SOCK_DGRAM : SOCK_STREAM;
-    sys::UniqueFd fd(::socket(AF_INET, type | SOCK_CLOEXEC, 0));
+    sys::UniqueFd fd(::socket(address->family, type | SOCK_CLOEXEC, 0));
     if (!fd) return Error::from_syscall("socket", errno);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    std::string ip = host_ip.empty() ? "0.0.0.0" : host_ip;
-    ::inet_pton(AF_INET, ip.c_str(), &addr.sin_addr);
-    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    sockaddr_storage storage{};
+    socklen_t length = 0;
+    if (address->family == AF_INET) {
+        auto* in = reinterpret_cast<sockaddr_in*>(&storage);
+        in->sin_family = AF_INET;
+        in->sin_port = htons(static_cast<uint16_t>(port));
+        std::memcpy(&in->sin_addr, address->bytes.data(), 4);
+        length = sizeof *in;
+    } else {
+        // [::] holds the IPv6 port only; 0.0.0.0 is bound on its own.
+        int one = 1;
+        ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(static_cast<uint16_t>(port));
+        std::memcpy(&in6->sin6_addr, address->bytes.data(), 16);
+        length = sizeof *in6;
+    }
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) {
         int err = errno;
-        std::string where = ip + ":" + std::to_string(port);
+        std::string where = address_text(ip, port);
         if (err == EADDRINUSE) return Error("Bind for " + where + " failed: port is already allocated");
         return Error::from_syscall("bind", err, where + "/" + protocol);
     }
-    socklen_t len = sizeof addr;
-    ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+    ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&storage), &length);
     out = std::move(fd);
-    return static_cast<int>(ntohs(addr.sin_port));
+    return static_cast<int>(ntohs(address->family == AF_INET ? reinterpret_cast<sockaddr_in*>(&storage)->sin_port
+                                                             : reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port));
+}
+
+// The addresses a request is bound on: one per family it publishes.
+Result<std::vector<std::string>> bind_addresses(const PortRequest& r, PortFamilies families, size_t index) {
+    if (r.host_ip.empty()) {
+        std::vector<std::string> out;
+        if (families.ipv4) out.push_back("0.0.0.0");
+        if (families.ipv6) out.push_back("::");
+        return out;
+    }
+    auto address = TRY(parse_address(r.host_ip));
+    if (address.family == AF_INET6 && !families.ipv6)
+        return Error("ports[" + std::to_string(index) + "]: host_ip " + r.host_ip +
+                     " is an IPv6 address, and the container has no IPv6 address on its first network (enable_ipv6)");
+    return std::vector<std::string>{address.str()};
+}
+
+// Binds `port` (0: a free one) on every address, the same number on each.
+Result<int> bind_all(const std::vector<std::string>& addresses, int port, const std::string& protocol,
+                     std::vector<sys::UniqueFd>& out) {
+    constexpr int kRandomTries = 16;
+    for (int attempt = 0;; ++attempt) {
+        std::vector<sys::UniqueFd> fds;
+        int bound = port;
+        Result<void> failed = ok();
+        for (const auto& address : addresses) {
+            sys::UniqueFd fd;
+            auto got = bind_port(address, bound, protocol, fd);
+            if (!got.ok()) {
+                failed = std::move(got).error();
+                break;
+            }
+            bound = *got;
+            fds.push_back(std::move(fd));
+        }
+        if (failed.ok()) {
+            for (auto& fd : fds) out.push_back(std::move(fd));
+            return bound;
+        }
+        // A random port free on one family and taken on the other: ask again.
+        if (port != 0 || fds.empty() || attempt + 1 >= kRandomTries) return std::move(failed).error();
+    }
 }
 
 }  // namespace
@@ -74,8 +136,6 @@ Result<std::vector<PortRequest>> parse_ports(const nlohmann::json& ports) {
         if (!r.host_ip.empty()) {
             auto ip = parse_address(r.host_ip);
             if (!ip.ok()) return Error(where + ": host_ip: " + ip.error().message);
-            if (ip->family != AF_INET)
-                return Error(where + ": host_ip " + r.host_ip + ": IPv6 host addresses are not supported yet");
         }
         if (p.contains("published") && !p["published"].is_null()) {
             nlohmann::json published = p["published"];
@@ -95,29 +155,29 @@ Result<std::vector<PortRequest>> parse_ports(const nlohmann::json& ports) {
     return out;
 }
 
-Result<PortReservation> reserve_ports(const std::vector<PortRequest>& requests) {
+Result<PortReservation> reserve_ports(const std::vector<PortRequest>& requests, PortFamilies families) {
     PortReservation reservation;
-    for (const auto& r : requests) {
-        sys::UniqueFd fd;
+    for (size_t i = 0; i < requests.size(); ++i) {
+        const PortRequest& r = requests[i];
+        auto addresses = TRY(bind_addresses(r, families, i));
+        if (addresses.empty()) continue;
         int port = 0;
         if (r.published_low == 0) {
-            port = TRY(bind_port(r.host_ip, 0, r.protocol, fd));
+            port = TRY(bind_all(addresses, 0, r.protocol, reservation.sockets));
         } else {
             Error last("no port");
             for (int candidate = r.published_low; candidate <= r.published_high && port == 0; ++candidate) {
-                auto bound = bind_port(r.host_ip, candidate, r.protocol, fd);
+                auto bound = bind_all(addresses, candidate, r.protocol, reservation.sockets);
                 if (bound.ok()) port = *bound;
                 else last = std::move(bound).error();
             }
             if (port == 0) {
                 if (r.published_low == r.published_high) return last;
-                std::string ip = r.host_ip.empty() ? "0.0.0.0" : r.host_ip;
-                return Error("Bind for " + ip + ":" + std::to_string(r.published_low) + "-" +
+                return Error("Bind for " + address_text(addresses.front(), r.published_low) + "-" +
                              std::to_string(r.published_high) + " failed: every port of the range is already allocated");
             }
         }
         reservation.ports.push_back({r.host_ip, port, r.target, r.protocol});
-        reservation.sockets.push_back(std::move(fd));
     }
     return reservation;
 }

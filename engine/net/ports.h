@@ -17,7 +17,7 @@ namespace hako::net {
 struct PortRequest {
     int target = 0;
     int published_low = 0, published_high = 0;  // 0: a random port
-    std::string host_ip;                          // "" or "0.0.0.0": every IPv4 address
+    std::string host_ip;  // "": every address (IPv6 too where the container has one); "0.0.0.0", "::", or one address
     std::string protocol = "tcp";
 };
 
@@ -28,9 +28,16 @@ struct PortReservation {
     std::vector<PublishedPort> ports;
     std::vector<sys::UniqueFd> sockets;
 };
-// Binds one socket per request; the first port in use (or no free one in a range)
-// is an error naming it: "Bind for 0.0.0.0:8080 failed: port is already allocated".
-Result<PortReservation> reserve_ports(const std::vector<PortRequest>& requests);
+// The address families of the container on the network that publishes its ports.
+struct PortFamilies {
+    bool ipv4 = true;
+    bool ipv6 = false;
+};
+// Binds one socket per request and family (host_ip "" with IPv6: 0.0.0.0 and [::] on
+// the same port); the first port in use (or no free one in a range) is an error naming
+// it: "Bind for 0.0.0.0:8080 failed: port is already allocated"; an IPv6 host_ip for a
+// container without IPv6 is an error naming the entry.
+Result<PortReservation> reserve_ports(const std::vector<PortRequest>& requests, PortFamilies families = {});
 
 // docker's -p syntax "[IP:][HOST_PORT[-END]:]CONTAINER_PORT[-END][/PROTO]" → entries of
 // record.networking.ports ({target, published, host_ip, protocol}); a container range

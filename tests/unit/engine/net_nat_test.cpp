@@ -29,7 +29,7 @@ TEST_CASE("nat: table names differ per root and fit nft's limits") {
     CHECK(nat_table_name("/tmp/root-a") == a);
 }
 
-TEST_CASE("nat: isolation, masquerade only for non-internal networks, DNAT per published port") {
+TEST_CASE("nat: isolation, masquerade only for non-internal networks, ports as map elements, the table kept") {
     auto outbound = network("aaa", "10.201.1.0/24", false);
     auto internal = network("bbb", "10.201.2.0/24", true);
     Endpoint e;
@@ -37,13 +37,59 @@ TEST_CASE("nat: isolation, masquerade only for non-internal networks, DNAT per p
     e.ipv4 = "10.201.1.2";
     e.ports = {{"127.0.0.1", 8080, 80, "tcp"}, {"", 5353, 53, "udp"}};
     std::string t = render_nat_table("hako_x", {outbound, internal}, {{"aaa", {e}}});
-    CHECK_THAT(t, Catch::StartsWith("table inet hako_x {}\ndelete table inet hako_x\n"));
+    CHECK_THAT(t, Catch::StartsWith("add table inet hako_x\n"));
+    CHECK_THAT(t, !Catch::Contains("delete table"));
+    CHECK_THAT(t, Catch::Contains("flush chain inet hako_x forward"));
+    CHECK_THAT(t, Catch::Contains("flush map inet hako_x ports4_any"));
     CHECK_THAT(t, Catch::Contains("iifname \"hk-aaa\" oifname != \"hk-aaa\" oifname \"hk-*\" drop"));
     CHECK_THAT(t, Catch::Contains("ip saddr 10.201.1.0/24 oifname != \"hk-aaa\" masquerade"));
     CHECK_THAT(t, !Catch::Contains("ip saddr 10.201.2.0/24 oifname != \"hk-bbb\" masquerade"));
     CHECK_THAT(t, Catch::Contains("iifname \"hk-bbb\" oifname != \"hk-bbb\" drop"));
     CHECK_THAT(t, Catch::Contains("oifname \"hk-bbb\" iifname != \"hk-bbb\" drop"));
-    CHECK_THAT(t, Catch::Contains("ip daddr 127.0.0.1 tcp dport 8080 dnat ip to 10.201.1.2:80"));
-    CHECK_THAT(t, Catch::Contains("meta nfproto ipv4 udp dport 5353 dnat ip to 10.201.1.2:53"));
+    CHECK_THAT(t, Catch::Contains("add element inet hako_x ports4_address { 127.0.0.1 . tcp . 8080 : 10.201.1.2 . 80 }"));
+    CHECK_THAT(t, Catch::Contains("add element inet hako_x ports4_any { udp . 5353 : 10.201.1.2 . 53 }"));
     CHECK_THAT(t, Catch::Contains("oifname \"hk-aaa\" ip saddr 127.0.0.0/8 masquerade"));
+    // The element lines come after the maps are flushed, in the same script.
+    CHECK(t.find("flush map inet hako_x ports4_any") < t.find("add element inet hako_x ports4_any"));
+}
+
+TEST_CASE("nat: IPv6 ports go to the container's IPv6 address; an IPv4-only container gets no IPv6 element") {
+    Endpoint dual;
+    dual.ipv4 = "10.213.1.2";
+    dual.ipv6 = "fd00:213:1::2";
+    dual.ports = {{"", 8080, 80, "tcp"}, {"::", 8081, 81, "tcp"}, {"fd00::2", 8082, 82, "udp"}, {"0.0.0.0", 8083, 83, "tcp"}};
+    std::string add = render_port_elements("hako_x", dual, PortChange::Add);
+    CHECK(add ==
+          "add element inet hako_x ports4_any { tcp . 8080 : 10.213.1.2 . 80 }\n"
+          "add element inet hako_x ports6_any { tcp . 8080 : fd00:213:1::2 . 80 }\n"
+          "add element inet hako_x ports6_any { tcp . 8081 : fd00:213:1::2 . 81 }\n"
+          "add element inet hako_x ports6_address { fd00::2 . udp . 8082 : fd00:213:1::2 . 82 }\n"
+          "add element inet hako_x ports4_any { tcp . 8083 : 10.213.1.2 . 83 }\n");
+    CHECK(render_port_elements("hako_x", dual, PortChange::Delete).find("delete element inet hako_x ports6_any { tcp . 8081 }\n") !=
+          std::string::npos);
+    Endpoint v4only = dual;
+    v4only.ipv6 = "";
+    CHECK(render_port_elements("hako_x", v4only, PortChange::Add).find("ports6") == std::string::npos);
+    CHECK(render_port_elements("hako_x", Endpoint{}, PortChange::Add).empty());
+}
+
+TEST_CASE("nat: element keys and data are nft's binary concatenations, each part padded to 4 bytes") {
+    Endpoint e;
+    e.ipv4 = "10.213.0.2";
+    e.ipv6 = "fd00:213::2";
+    e.ports = {{"127.0.0.1", 9999, 80, "tcp"}, {"", 53, 5353, "udp"}};
+    auto elements = port_elements(e);
+    REQUIRE(elements.size() == 3);
+    CHECK(elements[0].map == "ports4_address");
+    CHECK(element_key(elements[0]) == std::vector<uint8_t>{127, 0, 0, 1, 6, 0, 0, 0, 0x27, 0x0f, 0, 0});
+    CHECK(element_data(elements[0]) == std::vector<uint8_t>{10, 213, 0, 2, 0, 80, 0, 0});
+    CHECK(elements[1].map == "ports4_any");
+    CHECK(element_key(elements[1]) == std::vector<uint8_t>{17, 0, 0, 0, 0, 53, 0, 0});
+    CHECK(elements[2].map == "ports6_any");
+    auto data6 = element_data(elements[2]);
+    REQUIRE(data6.size() == 20);
+    CHECK(data6[0] == 0xfd);
+    CHECK(data6[15] == 2);
+    CHECK(data6[16] == 0x14);
+    CHECK(data6[17] == 0xe9);
 }

@@ -1,6 +1,8 @@
 // Tests for engine/net/ports: docker's -p syntax, checks of port entries, host reservation.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 #include "engine/net/ports.h"
 
 using namespace hako;
@@ -66,4 +68,26 @@ TEST_CASE("ports: a random port is the kernel's, a port in use is named") {
     if (ranged.ok()) CHECK(ranged->ports[0].host_port == port + 1);
     // UDP is a separate space.
     CHECK(reserve_ports({PortRequest{53, port, port, "127.0.0.1", "udp"}}).ok());
+}
+
+TEST_CASE("ports: IPv6 host addresses are accepted, and need an IPv6 address on the container's side") {
+    CHECK(parse_ports(json::array({{{"target", 80}, {"host_ip", "::1"}}})).ok());
+    auto refused = reserve_ports({PortRequest{80, 0, 0, "::1", "tcp"}}, {true, false});
+    REQUIRE_FALSE(refused.ok());
+    CHECK_THAT(refused.error().message, Catch::Contains("ports[0]") && Catch::Contains("::1") &&
+                                            Catch::Contains("IPv6"));
+}
+
+TEST_CASE("ports: every address with IPv6 binds 0.0.0.0 and [::] on the same port") {
+    std::ifstream disabled("/proc/sys/net/ipv6/conf/all/disable_ipv6");
+    int off = 1;
+    if (!(disabled >> off) || off != 0) return;  // no IPv6 on this host
+    auto both = reserve_ports({PortRequest{80, 0, 0, "", "tcp"}}, {true, true});
+    REQUIRE(both.ok());
+    REQUIRE(both->ports.size() == 1);
+    CHECK(both->sockets.size() == 2);
+    int port = both->ports[0].host_port;
+    auto v6 = reserve_ports({PortRequest{80, port, port, "::", "tcp"}}, {true, true});
+    REQUIRE_FALSE(v6.ok());
+    CHECK_THAT(v6.error().message, Catch::Contains("[::]:" + std::to_string(port)));
 }
