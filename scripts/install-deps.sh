@@ -10,7 +10,7 @@ packages=(
   libboost-dev libboost-graph-dev libboost-filesystem-dev
   libnl-3-dev libnl-route-3-dev libnftables-dev
   libspdlog-dev libfmt-dev catch2
-  libarchive-dev libseccomp-dev libssl-dev libcurl4-openssl-dev libcap-dev
+  libarchive-dev libacl1-dev libzstd-dev liblz4-dev libseccomp-dev libssl-dev libcurl4-openssl-dev libcap-dev
   busybox-static runc iproute2 nftables
   docker-registry skopeo
   clang libclang-rt-14-dev

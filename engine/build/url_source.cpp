@@ -1,7 +1,7 @@
 // This file implements download_url (see url_source.h).
 #include "engine/build/url_source.h"
 
-#include <curl/curl.h>
+#include "engine/sys/curl_api.h"
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -59,27 +59,28 @@ Result<std::filesystem::path> download_url(const std::string& url, const std::fi
     sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (!fd) return Error::from_syscall("open", errno, path.string());
     Sink sink{fd.get(), {}};
-    CURL* curl = curl_easy_init();
+    const sys::curl::Api& api = *TRY(sys::curl::load());
+    CURL* curl = api.easy_init();
     if (!curl) return Error("ADD " + url + ": cannot start a transfer");
     char error_text[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-    CURLcode rc = curl_easy_perform(curl);
+    api.easy_setopt(curl, CURLOPT_URL, url.c_str());
+    api.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+    api.easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
+    api.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    api.easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    api.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
+    api.easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    api.easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
+    api.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    api.easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
+    api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
+    api.easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+    CURLcode rc = api.easy_perform(curl);
     long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(curl);
+    api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    api.easy_cleanup(curl);
     if (sink.failed) return Error::from_syscall("write", errno, path.string());
-    if (rc != CURLE_OK) return Error("ADD " + url + ": " + (error_text[0] ? error_text : curl_easy_strerror(rc)));
+    if (rc != CURLE_OK) return Error("ADD " + url + ": " + (error_text[0] ? error_text : api.easy_strerror(rc)));
     if (status >= 400) return Error("ADD " + url + ": the server answered HTTP " + std::to_string(status));
     std::string digest = sink.hash.digest_final();
     if (checksum && digest != *checksum)

@@ -3,7 +3,7 @@
 // streamed to unnamed files while they are hashed.
 #include "engine/image/registry.h"
 
-#include <curl/curl.h>
+#include "engine/sys/curl_api.h"
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <unistd.h>
@@ -104,7 +104,8 @@ struct Response {
 };
 
 struct CurlFree {
-    void operator()(CURL* c) const { curl_easy_cleanup(c); }
+    const sys::curl::Api* api;
+    void operator()(CURL* c) const { api->easy_cleanup(c); }
 };
 
 // One registry and repository; keeps the token it earned.
@@ -191,46 +192,47 @@ private:
 
     Result<Response> request(const std::string& method, const std::string& url, std::vector<std::string> headers,
                              const std::string* body, size_t max, int fd, sys::Sha256* hash, bool use_basic = false) {
-        std::unique_ptr<CURL, CurlFree> curl(curl_easy_init());
+        const sys::curl::Api& api = *TRY(sys::curl::load());
+        std::unique_ptr<CURL, CurlFree> curl(api.easy_init(), CurlFree{&api});
         if (!curl) return Error("curl_easy_init failed");
         Response r;
         std::string error(CURL_ERROR_SIZE, '\0');
         Sink sink{&r.body, max, fd, hash};
         if (!token_.empty()) headers.push_back("Authorization: Bearer " + token_);
         curl_slist* list = nullptr;
-        for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
-        std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> owned(list, curl_slist_free_all);
-        curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
+        for (const auto& h : headers) list = api.slist_append(list, h.c_str());
+        std::unique_ptr<curl_slist, void (*)(curl_slist*)> owned(list, api.slist_free_all);
+        api.easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
         if (method == "HEAD") {
-            curl_easy_setopt(curl.get(), CURLOPT_NOBODY, 1L);
+            api.easy_setopt(curl.get(), CURLOPT_NOBODY, 1L);
         } else if (method != "GET") {
-            curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
-            curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body ? body->data() : "");
-            curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body ? body->size() : 0));
+            api.easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
+            api.easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body ? body->data() : "");
+            api.easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body ? body->size() : 0));
         }
-        curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, list);
-        curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 1L);  // blobs redirect to storage
-        curl_easy_setopt(curl.get(), CURLOPT_MAXREDIRS, 5L);
-        curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &Client::on_data);
-        curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &sink);
-        curl_easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, &Client::on_header);
-        curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &r.headers);
-        curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error.data());
-        curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, 30L);
-        curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_TIME, 60L);
-        curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(curl.get(), CURLOPT_USERAGENT, "hako");
+        api.easy_setopt(curl.get(), CURLOPT_HTTPHEADER, list);
+        api.easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 1L);  // blobs redirect to storage
+        api.easy_setopt(curl.get(), CURLOPT_MAXREDIRS, 5L);
+        api.easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &Client::on_data);
+        api.easy_setopt(curl.get(), CURLOPT_WRITEDATA, &sink);
+        api.easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, &Client::on_header);
+        api.easy_setopt(curl.get(), CURLOPT_HEADERDATA, &r.headers);
+        api.easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error.data());
+        api.easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, 30L);
+        api.easy_setopt(curl.get(), CURLOPT_LOW_SPEED_LIMIT, 1L);
+        api.easy_setopt(curl.get(), CURLOPT_LOW_SPEED_TIME, 60L);
+        api.easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
+        api.easy_setopt(curl.get(), CURLOPT_USERAGENT, "hako");
         std::string userpwd = credentials_.username + ":" + credentials_.password;
         if (use_basic || basic_) {
-            curl_easy_setopt(curl.get(), CURLOPT_HTTPAUTH, long(CURLAUTH_BASIC));
-            curl_easy_setopt(curl.get(), CURLOPT_USERPWD, userpwd.c_str());
+            api.easy_setopt(curl.get(), CURLOPT_HTTPAUTH, long(CURLAUTH_BASIC));
+            api.easy_setopt(curl.get(), CURLOPT_USERPWD, userpwd.c_str());
         }
-        CURLcode rc = curl_easy_perform(curl.get());
+        CURLcode rc = api.easy_perform(curl.get());
         if (sink.too_large) return Error(url + ": the response is larger than " + std::to_string(max) + " bytes");
         if (sink.write_failed) return Error::from_syscall("write", errno, "download of " + url);
-        if (rc != CURLE_OK) return Error(url + ": " + (error[0] ? error.c_str() : curl_easy_strerror(rc)));
-        curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &r.status);
+        if (rc != CURLE_OK) return Error(url + ": " + (error[0] ? error.c_str() : api.easy_strerror(rc)));
+        api.easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &r.status);
         // A 4xx/5xx body went to fd when streaming; what matters is the status.
         return r;
     }
@@ -321,8 +323,7 @@ RegistryCredentials credentials_for(const std::string& config_path, const std::s
 
 Result<PullResult> pull_image(const ImageStore& store, const std::string& ref, const PullOptions& options) {
     Reference reference = TRY(parse_reference_with_default_tag(ref));
-    static const bool curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-    if (!curl_ready) return Error("curl_global_init failed");
+    TRY(sys::curl::load());
     std::string host = reference.domain == "docker.io" ? "registry-1.docker.io" : reference.domain;
     bool plain = is_local(reference.domain) ||
                  std::find(options.insecure_registries.begin(), options.insecure_registries.end(), reference.domain) !=
@@ -462,8 +463,7 @@ Result<std::string> push_blob(Client& client, const ImageStore& store, const std
 Result<std::string> push_image(const ImageStore& store, const std::string& ref, const PushOptions& options) {
     Reference reference = TRY(parse_reference_with_default_tag(ref));
     if (!reference.digest.empty()) return Error::usage("push takes a tag, not a digest: " + ref);
-    static const bool curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-    if (!curl_ready) return Error("curl_global_init failed");
+    TRY(sys::curl::load());
     ImageRecord image = TRY(store.resolve(reference.name() + ":" + reference.tag));
     std::string manifest = TRY(store.blobs().read(image.manifest_digest));
     std::string host = reference.domain == "docker.io" ? "registry-1.docker.io" : reference.domain;
@@ -496,8 +496,7 @@ Result<std::string> push_image(const ImageStore& store, const std::string& ref, 
 
 Result<void> verify_login(const std::string& registry, const RegistryCredentials& credentials,
                           const std::vector<std::string>& insecure_registries) {
-    static const bool curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-    if (!curl_ready) return Error("curl_global_init failed");
+    TRY(sys::curl::load());
     std::string host = registry == "docker.io" ? "registry-1.docker.io" : registry;
     bool plain = is_local(registry) ||
                  std::find(insecure_registries.begin(), insecure_registries.end(), registry) != insecure_registries.end();
