@@ -58,8 +58,11 @@ hako_library("hako_engine")
     add_files(path.join(root, "engine/**.cpp"))
     add_packages("pkgconfig::nlohmann_json", "pkgconfig::spdlog", "pkgconfig::fmt", "pkgconfig::libcrypto",
                  "pkgconfig::libarchive", "pkgconfig::libnl-3.0", "pkgconfig::libnl-route-3.0",
-                 "pkgconfig::libseccomp", "pkgconfig::libnftables", "pkgconfig::libcurl", {public = true})
-    add_syslinks("pthread")
+                 "pkgconfig::libseccomp", "pkgconfig::libnftables", {public = true})
+    -- libcurl is dlopen'd on first use (engine/sys/curl_api.h): its headers only.
+    add_includedirs("/usr/include/x86_64-linux-gnu", {public = true})
+    add_syslinks("pthread", "dl")
+    add_ldflags("-Wl,--gc-sections", {public = true})
 target_end()
 
 -- src/project: compose files → Project, with schema/compose.schema.json
