@@ -100,10 +100,12 @@ int to_int(const std::string& text) {
     return value;
 }
 
-// The ports the record asks to publish on a fixed host port. The network
-// module's published_ports (which also knows the random ones it picked) takes
-// over once it is in the build.
-std::vector<net::PublishedPort> assigned_ports(const std::string&, const container::ContainerRecord& record) {
+// The ports a running container publishes as the network module assigned them
+// (random host ports resolved); the record's fixed host ports when the module
+// has no endpoint for it (host network mode).
+std::vector<net::PublishedPort> assigned_ports(const std::string& root, const container::ContainerRecord& record) {
+    auto assigned = net::published_ports(root, record.id);
+    if (assigned.ok() && !assigned->empty()) return std::move(assigned).value();
     std::vector<net::PublishedPort> ports;
     if (!record.networking.is_object()) return ports;
     for (const auto& port : record.networking.value("ports", nlohmann::json::array())) {

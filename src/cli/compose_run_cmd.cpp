@@ -1,10 +1,16 @@
 // `hako run SERVICE [COMMAND…]`: a one-off container of a service (label
 // hako.oneoff=True, name project-service-run-ID), after starting what the service
 // depends on; attached it prints the output and exits with the command's status.
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <iostream>
+#include <tuple>
 
 #include "engine/container/lifecycle.h"
+#include "engine/monitor/attach.h"
 #include "src/cli/compose_lifecycle_cmd.h"
 #include "src/cli/output.h"
 #include "src/project/normalize_detail.h"
@@ -41,6 +47,28 @@ Result<reconcile::Json> parse_publish(const std::string& text) {
     if (parts.size() >= 2) port["published"] = parts[parts.size() - 2];
     if (parts.size() == 3) port["host_ip"] = parts[0];
     return port;
+}
+
+// Starts the one-off container with an attacher from its first byte on: our
+// stdin goes to it (ending with ours), its output to ours; its exit status.
+Result<int> run_attached(const container::ContainerStore& store, const container::ContainerRecord& record) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+        return Error::from_syscall("socketpair", errno, "attach");
+    sys::UniqueFd client(pair[0]), server(pair[1]);
+    container::StartOptions options;
+    options.attach_socket = server.get();
+    bool tty = record.process.value("tty", false);
+    if (tty) std::tie(options.rows, options.cols) = monitor::terminal_size(0);
+    auto started = TRY(container::start_container(store, record, options));
+    server.reset();
+    monitor::AttachStreams streams;
+    streams.in = 0;
+    streams.tty = tty;
+    streams.close_stdin_on_eof = true;
+    auto end = TRY(monitor::attach_session(client.get(), streams));
+    if (end == monitor::AttachEnd::Detached) return 0;
+    return container::wait_attached(started);
 }
 
 Result<int> run_run(Context& ctx, RunFlags flags) {
@@ -149,6 +177,12 @@ Result<int> run_run(Context& ctx, RunFlags flags) {
             request.mounts.push_back({{"type", "volume"}, {"source", name}, {"target", rest}, {"read_only", read_only}});
         }
     }
+    if (!flags.detach) {
+        // Attached, compose run passes stdin through (-i is its default) and gives
+        // the container a terminal when ours is one, unless -T.
+        request.process["stdin_open"] = true;
+        request.process["tty"] = !flags.no_tty && ::isatty(0) && ::isatty(1);
+    }
     auto record = TRY(container::create_container(session.engine->store(), request));
     session.lock.reset();
     if (flags.detach) {
@@ -156,17 +190,9 @@ Result<int> run_run(Context& ctx, RunFlags flags) {
         std::cout << record.name << '\n';
         return 0;
     }
-    auto started = container::start_container(session.engine->store(), record, 1, 2);
-    int status = 0;
-    if (!started.ok()) {
-        if (flags.remove) (void)container::remove_container(session.engine->store(), record, true, true);
-        return std::move(started).error();
-    }
-    auto exit_code = container::wait_attached(*started);
+    auto exit_code = run_attached(session.engine->store(), record);
     if (flags.remove) (void)container::remove_container(session.engine->store(), record, true, true);
-    if (!exit_code.ok()) return std::move(exit_code).error();
-    status = *exit_code;
-    return status;
+    return exit_code;
 }
 
 }  // namespace
@@ -176,8 +202,8 @@ void add_compose_run_command(CLI::App& app, Context& ctx) {
     CLI::App* cmd = app.add_subcommand("run", "Run a one-off command on a service");
     cmd->add_flag("-d,--detach", flags->detach, "Run container in background and print container ID");
     cmd->add_flag("--rm", flags->remove, "Automatically remove the container when it exits");
-    cmd->add_flag("-T,--no-TTY", flags->no_tty, "Disable pseudo-TTY allocation (hako never allocates one)");
-    cmd->add_flag("-i,--interactive", flags->interactive, "Keep STDIN open even if not attached");
+    cmd->add_flag("-T,--no-TTY", flags->no_tty, "Disable pseudo-TTY allocation (by default one is allocated when stdin is a terminal)");
+    cmd->add_flag("-i,--interactive", flags->interactive, "Keep STDIN open even if not attached (attached, stdin is always passed)");
     cmd->add_option("-e,--env", flags->env, "Set environment variables")->allow_extra_args(false);
     cmd->add_option("-l,--label", flags->labels, "Add or override a label")->allow_extra_args(false);
     cmd->add_option("--entrypoint", flags->entrypoint, "Override the entrypoint of the image");

@@ -115,6 +115,9 @@ public:
     virtual Result<void> stop_container(const std::string& id, std::optional<int> timeout_seconds) = 0;
     virtual Result<void> kill_container(const std::string& id, int signal) = 0;
     virtual Result<void> remove_container(const std::string& id, bool remove_anonymous_volumes) = 0;
+    // The anonymous volumes a container mounts, as [{"target": PATH, "source": NAME}], so
+    // a recreate without -V carries them over to the new container (the fake has none).
+    virtual Result<std::vector<Json>> anonymous_volumes(const std::string&) { return std::vector<Json>{}; }
     virtual Result<void> remove_image(const std::string& reference) = 0;
 };
 

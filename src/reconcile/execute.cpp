@@ -133,14 +133,37 @@ Result<void> resolve_references(container::CreateRequest& request, Board& board,
     return ok();
 }
 
+// The old container's anonymous volumes mounted again at their targets: an
+// anonymous volume of the new request (empty source) or an image VOLUME folder no
+// mount covers gets the old volume, as docker compose does without -V.
+void carry_anonymous_volumes(container::CreateRequest& request, const std::vector<Json>& volumes) {
+    for (const auto& volume : volumes) {
+        const std::string target = volume.value("target", "");
+        bool covered = false;
+        for (auto& mount : request.mounts) {
+            if (!mount.is_object() || mount.value("target", "") != target) continue;
+            covered = true;
+            if (mount.value("type", "") == "volume" && mount.value("source", "").empty())
+                mount["source"] = volume.value("source", "");
+        }
+        if (!covered)
+            request.mounts.push_back({{"type", "volume"},
+                                      {"source", volume.value("source", "")},
+                                      {"target", target},
+                                      {"read_only", false}});
+    }
+}
+
 Result<std::string> apply_step(const ServicePlan& service, const ContainerStep& step, Engine& engine, Board& board,
                                const Plan& plan, const ExecuteOptions& options, const Reporter& report) {
     auto fail = [&](Error error) {
         report({"Container", step.name, "Error", Event::State::Error});
         return std::move(error).context("container " + step.name);
     };
+    std::vector<Json> carried_volumes;  // a recreate's anonymous volumes, without -V
     auto create_and_start = [&]() -> Result<std::string> {
         container::CreateRequest request = step.request;
+        carry_anonymous_volumes(request, carried_volumes);
         if (auto resolved = resolve_references(request, board, plan); !resolved.ok()) return fail(resolved.error());
         report({"Container", step.name, "Creating", Event::State::Working});
         auto id = engine.create_container(request);
@@ -161,6 +184,11 @@ Result<std::string> apply_step(const ServicePlan& service, const ContainerStep& 
             return create_and_start();
         case Action::Recreate: {
             report({"Container", step.name, "Recreate", Event::State::Working});
+            if (!options.renew_anon_volumes) {
+                auto anonymous = engine.anonymous_volumes(step.existing_id);
+                if (!anonymous.ok()) return fail(std::move(anonymous).error());
+                carried_volumes = std::move(anonymous).value();
+            }
             if (auto stopped = engine.stop_container(step.existing_id, options.stop_timeout); !stopped.ok())
                 return fail(std::move(stopped).error());
             if (auto removed = engine.remove_container(step.existing_id, options.renew_anon_volumes); !removed.ok())

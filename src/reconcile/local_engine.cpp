@@ -221,6 +221,20 @@ Result<void> LocalEngine::remove_image(const std::string& reference) {
     return ok();
 }
 
+Result<std::vector<Json>> LocalEngine::anonymous_volumes(const std::string& id) {
+    std::shared_lock lock(fork_mutex_);
+    auto record = TRY(store_.read(id));
+    std::vector<Json> out;
+    for (const auto& mount : record.mounts) {
+        if (!mount.is_object() || mount.value("type", "") != "volume") continue;
+        std::string source = mount.value("source", "");
+        if (source.empty()) continue;
+        auto volume = volume::find_volume(store_.root().path(), source);
+        if (volume.ok() && volume->anonymous) out.push_back({{"target", mount.value("target", "")}, {"source", source}});
+    }
+    return out;
+}
+
 Result<sys::FileLock> lock_project(const std::filesystem::path& root, const std::string& project) {
     auto state_root = TRY(store::StateRoot::open(root));
     std::filesystem::path dir = state_root.run_dir() / "projects";

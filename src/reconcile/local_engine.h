@@ -34,6 +34,7 @@ public:
     Result<void> kill_container(const std::string& id, int signal) override;
     Result<void> remove_container(const std::string& id, bool remove_anonymous_volumes) override;
     Result<void> remove_image(const std::string& reference) override;
+    Result<std::vector<Json>> anonymous_volumes(const std::string& id) override;
 
     const container::ContainerStore& store() const { return store_; }
 
