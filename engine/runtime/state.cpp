@@ -69,7 +69,8 @@ Result<void> write_state(const std::filesystem::path& container_dir, const State
                         {"cgroupPath", s.cgroup_path},
                         {"created", s.created},
                         {"annotations", s.annotations}};
-    return sys::write_file_atomic(container_dir / "state.json", j.dump(2) + "\n", 0600);
+    // The runtime's state lives in the run folder and dies with the boot: no fsync.
+    return sys::write_file_atomic(container_dir / "state.json", j.dump(2) + "\n", 0600, sys::Durability::Volatile);
 }
 
 Result<State> read_state(const std::filesystem::path& container_dir) {

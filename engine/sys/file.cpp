@@ -61,7 +61,7 @@ Result<std::string> read_file(const std::filesystem::path& path, size_t max_byte
 }
 
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view content,
-                               unsigned mode) {
+                               unsigned mode, Durability durability) {
     std::filesystem::path dir = path.parent_path();
     if (dir.empty()) dir = ".";
     static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -82,7 +82,7 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
             }
             off += size_t(n);
         }
-        if (::fsync(fd.fd) != 0) {
+        if (durability == Durability::Durable && ::fsync(fd.fd) != 0) {
             int err = errno;
             ::unlink(tmp.c_str());
             return Error::from_syscall("fsync", err, tmp);
@@ -93,6 +93,7 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
         ::unlink(tmp.c_str());
         return Error::from_syscall("rename", err, path.string());
     }
+    if (durability == Durability::Volatile) return ok();
     Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dfd.fd >= 0) ::fsync(dfd.fd);
     return ok();

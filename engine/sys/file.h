@@ -14,9 +14,14 @@ namespace hako::sys {
 // says how large the file is.
 Result<std::string> read_file(const std::filesystem::path& path, size_t max_bytes = SIZE_MAX);
 
-// Writes `content` to `path` atomically: a temp file in the same folder, fsync,
-// rename over the target, fsync of the folder.
+// Whether an atomic write waits for the disk: Durable for records that must
+// survive a crash; Volatile for files that a crash makes stale anyway (run state,
+// a bundle rewritten at every start), where an fsync costs milliseconds for nothing.
+enum class Durability { Durable, Volatile };
+
+// Writes `content` to `path` atomically: a temp file in the same folder, rename
+// over the target; Durable adds an fsync of the file and then of the folder.
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view content,
-                               unsigned mode = 0644);
+                               unsigned mode = 0644, Durability durability = Durability::Durable);
 
 }  // namespace hako::sys
