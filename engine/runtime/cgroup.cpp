@@ -85,6 +85,17 @@ CgroupLayout layout_of(const std::vector<CgroupMount>& mounts) {
     return v1 ? CgroupLayout::V1 : CgroupLayout::V2;
 }
 
+bool uses_hierarchy(const CgroupMount& mount, CgroupLayout layout, bool cpuset) {
+    if (layout == CgroupLayout::V2) return mount.v2;
+    if (mount.v2) return false;  // hybrid: the unified mount carries no limit hako sets
+    static const std::set<std::string> kUsed = {"memory", "cpu", "cpuacct", "pids", "devices", "freezer", "blkio"};
+    for (const auto& c : mount.controllers) {
+        if (kUsed.count(c)) return true;
+        if (c == "cpuset" && cpuset) return true;
+    }
+    return false;
+}
+
 int64_t cpu_quota_for(double cpus, uint64_t period_us) {
     return static_cast<int64_t>(std::llround(cpus * static_cast<double>(period_us)));
 }
@@ -148,6 +159,9 @@ Result<Cgroup> Cgroup::open(const std::string& path) {
     group.layout_ = layout_of(mounts);
     for (const auto& m : mounts) {
         fs::path dir = join(m.mountpoint, path);
+        bool is_cpuset = std::count(m.controllers.begin(), m.controllers.end(), "cpuset") > 0;
+        std::error_code ec;
+        if (!uses_hierarchy(m, group.layout_, is_cpuset && fs::exists(dir, ec))) continue;
         group.directories_.push_back(dir);
         bool memory = std::count(m.controllers.begin(), m.controllers.end(), "memory") > 0;
         if (group.layout_ == CgroupLayout::V2) {
@@ -164,29 +178,26 @@ Result<Cgroup> Cgroup::open(const std::string& path) {
 
 Result<Cgroup> Cgroup::create(const std::string& path, const Resources& resources) {
     if (path.empty() || path.find("..") != std::string::npos) return Error("invalid cgroup path \"" + path + "\"");
-    auto group = TRY(open(path));
     auto mounts = TRY(host_mounts());
+    CgroupLayout layout = layout_of(mounts);
+    bool cpuset = resources.cpuset_cpus && !resources.cpuset_cpus->empty();
+    std::erase_if(mounts, [&](const CgroupMount& m) { return !uses_hierarchy(m, layout, cpuset); });
     auto result = [&]() -> Result<void> {
-        if (group.layout_ == CgroupLayout::V2) {
+        if (layout == CgroupLayout::V2) {
             const auto& m = *std::find_if(mounts.begin(), mounts.end(), [](const auto& x) { return x.v2; });
             return cgroup_v2::apply(m.mountpoint, path, resources);
         }
-        // v1 and hybrid: limits live in the v1 controllers; the v2 hierarchy (only
-        // hugetlb here) gets a folder too so the container is tracked there as well.
-        TRY(cgroup_v1::apply(mounts, path, resources));
-        for (const auto& m : mounts) {
-            if (!m.v2) continue;
-            std::error_code ec;
-            fs::create_directories(join(m.mountpoint, path), ec);
-            if (ec) return Error::from_syscall("mkdir", ec.value(), join(m.mountpoint, path).string());
-        }
-        return ok();
+        // v1 and hybrid: limits live in the v1 controllers.
+        return cgroup_v1::apply(mounts, path, resources);
     }();
+    // After the folders exist: open() sees the cpuset folder made just now.
+    auto group = open(path);
+    if (result.ok() && !group.ok()) result = std::move(group).error();
     if (!result.ok()) {
-        for (const auto& dir : group.directories_) ::rmdir(dir.c_str());
+        for (const auto& m : mounts) ::rmdir(join(m.mountpoint, path).c_str());
         return std::move(result).error().context("cgroup " + path);
     }
-    return group;
+    return std::move(group).value();
 }
 
 Result<void> Cgroup::add_process(pid_t pid) const {

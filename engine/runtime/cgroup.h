@@ -32,6 +32,13 @@ std::vector<CgroupMount> parse_cgroup_mounts(std::string_view mountinfo);
 // cgroup2 one, V1 otherwise.
 CgroupLayout layout_of(const std::vector<CgroupMount>& mounts);
 
+// On v1 and hybrid hosts a container gets a folder only in the hierarchies hako
+// limits, accounts, freezes or guards devices with (memory, cpu, cpuacct, pids,
+// devices, freezer, blkio; cpuset when `cpuset` is asked or its folder exists):
+// a folder in each of the dozen others was a mkdir, a join and an rmdir per run
+// for nothing. On v2 the one hierarchy is always used.
+bool uses_hierarchy(const CgroupMount& mount, CgroupLayout layout, bool cpuset);
+
 // Pure computations, shared by both versions and by the spec builder.
 int64_t cpu_quota_for(double cpus, uint64_t period_us = 100000);
 // cgroup v2 cpu.max text: "150000 100000" or "max 100000".

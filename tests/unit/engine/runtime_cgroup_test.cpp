@@ -31,6 +31,21 @@ TEST_CASE("cgroup: mountinfo gives each hierarchy once with its controllers") {
     CHECK(layout_of(mounts) == CgroupLayout::V1);
 }
 
+TEST_CASE("cgroup: a container joins only the hierarchies hako uses") {
+    auto mounts = parse_cgroup_mounts(kHybrid);
+    CgroupMount cpuset{"/sys/fs/cgroup/cpuset", false, {"cpuset"}};
+    CgroupMount net{"/sys/fs/cgroup/net_cls,net_prio", false, {"net_cls", "net_prio"}};
+    CHECK(uses_hierarchy(mounts[0], CgroupLayout::Hybrid, false));   // cpu
+    CHECK(uses_hierarchy(mounts[1], CgroupLayout::Hybrid, false));   // memory
+    CHECK(uses_hierarchy(mounts[2], CgroupLayout::Hybrid, false));   // pids
+    CHECK_FALSE(uses_hierarchy(mounts[3], CgroupLayout::Hybrid, false));  // name=systemd
+    CHECK_FALSE(uses_hierarchy(mounts[4], CgroupLayout::Hybrid, false));  // unified (hugetlb only)
+    CHECK_FALSE(uses_hierarchy(net, CgroupLayout::V1, false));
+    CHECK_FALSE(uses_hierarchy(cpuset, CgroupLayout::V1, false));
+    CHECK(uses_hierarchy(cpuset, CgroupLayout::V1, true));
+    CHECK(uses_hierarchy(parse_cgroup_mounts(kV2)[0], CgroupLayout::V2, false));
+}
+
 TEST_CASE("cgroup: cpus become a CFS quota and cpu.max text") {
     CHECK(cpu_quota_for(1.5) == 150000);
     CHECK(cpu_quota_for(0.01) == 1000);
