@@ -117,6 +117,7 @@ void drop_obsolete_keys(Document& merged, Diagnostics& diagnostics) {
 }  // namespace
 
 Result<Project> load(const LoadOptions& options, Diagnostics& diagnostics) {
+    SchemaPreparation schema_preparation;
     auto location = locate_project(options);
     if (!location.ok()) return std::move(location).error();
 

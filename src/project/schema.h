@@ -2,6 +2,8 @@
 // Schema (schema/compose.schema.json, embedded in the binary).
 #pragma once
 
+#include <thread>
+
 #include "src/project/diagnostics.h"
 #include "src/project/project.h"
 
@@ -13,5 +15,19 @@ namespace hako::project {
 // added sorted by position. Each file is checked on its own, before merging,
 // so partial services (an override without `image`) pass.
 void validate_schema(const Document& document, Diagnostics& diagnostics);
+
+// Compiles the embedded schema on a thread of its own while the caller reads
+// and parses its files, so that the first validate_schema finds it ready;
+// waits for that thread when it goes.
+class SchemaPreparation {
+public:
+    SchemaPreparation();
+    ~SchemaPreparation();
+    SchemaPreparation(const SchemaPreparation&) = delete;
+    SchemaPreparation& operator=(const SchemaPreparation&) = delete;
+
+private:
+    std::thread thread_;
+};
 
 }  // namespace hako::project

@@ -495,3 +495,30 @@ TEST_CASE("schema: errors in a YAML file point at the key or item that is wrong"
           "compose.yaml:9:9: services.web.ports[1]: \"8080:80:x\" does not match [[host_ip:]published:]target[/protocol]\n"
           "compose.yaml:11:7: services.web.deploy.replicas: must be an integer or a string, not a number\n");
 }
+
+// A file with many services has its first pass split across two threads (the
+// rest of the file and each half of the services): it must find what one pass
+// finds, wherever the mistake is.
+TEST_CASE("schema: a large file is checked whole when its services are checked in two threads") {
+    Json services = Json::object();
+    for (int i = 0; i < 100; ++i) {
+        services["svc" + std::to_string(i)] = {{"image", "busybox"}, {"ports", {"8080:80"}}};
+    }
+    Json valid = {{"services", services}, {"networks", {{"front", Json::object()}}}};
+    REQUIRE(errors_of(valid).empty());
+
+    Json late = valid;  // "svc98" sorts into the second half
+    late["services"]["svc98"]["image"] = 5;
+    require_single_error(late, "services.svc98.image", "must be a string, not an integer");
+    Json early = valid;
+    early["services"]["svc1"]["image"] = 5;
+    require_single_error(early, "services.svc1.image", "must be a string, not an integer");
+    Json outside = valid;
+    outside["networks"]["front"]["frobnicate"] = true;
+    require_single_error(outside, "networks.front.frobnicate", "additional property \"frobnicate\" is not allowed");
+    Json badly_named = valid;
+    badly_named["services"]["web app"] = {{"image", "busybox"}};
+    auto items = errors_of(badly_named);
+    REQUIRE(items.size() == 1);
+    CHECK(items[0].path == "services.web app");
+}
