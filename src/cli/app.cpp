@@ -1,12 +1,15 @@
 // This file implements hako's dispatcher: it builds the CLI11 app (global flags
-// plus every verb and noun), parses, runs the chosen verb, and reduces CLI11's
-// exceptions to one-line usage errors with exit status 2.
+// plus the verb argv names, or every verb and noun when it names none it
+// knows), parses, runs the chosen verb, and reduces CLI11's exceptions to
+// one-line usage errors with exit status 2.
 #include "src/cli/app.h"
 
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <mutex>
+#include <string_view>
 
 #include "src/cli/cli_docs.h"
 #include "src/cli/global_options.h"
@@ -57,9 +60,100 @@ std::string usage_message(const CLI::ParseError& e, const CLI::App& app) {
     return one_line(e.what());
 }
 
-}  // namespace
+using Registration = void (*)(CLI::App&, Context&);
 
-std::unique_ptr<CLI::App> make_app(Context& ctx) {
+// The registration function that owns each top-level verb. A process builds
+// only the group of the verb it runs: building the options of every verb took
+// 9 M instructions of every start, monitors included. A verb missing here
+// (a new one, the hidden docs verb) still works: it gets the whole app.
+struct VerbGroup {
+    std::string_view verb;
+    Registration add;
+};
+constexpr VerbGroup kVerbGroups[] = {
+    {"config", add_project_commands},
+    {"graph", add_project_commands},
+    {"image", add_image_commands},
+    {"container", add_container_commands},
+    {"runtime", add_runtime_commands},
+    {"network", add_network_commands},
+    {"volume", add_volume_commands},
+    {"system", add_system_commands},
+    {"login", add_login_commands},
+    {"logout", add_login_commands},
+    {"up", add_compose_lifecycle_commands},
+    {"create", add_compose_lifecycle_commands},
+    {"down", add_compose_lifecycle_commands},
+    {"start", add_compose_lifecycle_commands},
+    {"stop", add_compose_lifecycle_commands},
+    {"restart", add_compose_lifecycle_commands},
+    {"kill", add_compose_lifecycle_commands},
+    {"rm", add_compose_lifecycle_commands},
+    {"run", add_compose_lifecycle_commands},
+    {"scale", add_compose_lifecycle_commands},
+    {"ps", add_compose_view_commands},
+    {"logs", add_compose_view_commands},
+    {"top", add_compose_view_commands},
+    {"port", add_compose_view_commands},
+    {"images", add_compose_view_commands},
+    {"ls", add_compose_view_commands},
+    {"wait", add_compose_view_commands},
+    {"pause", add_compose_view_commands},
+    {"unpause", add_compose_view_commands},
+    {"stats", add_compose_view_commands},
+    {"events", add_compose_view_commands},
+    {"cp", add_compose_view_commands},
+    {"exec", add_compose_view_commands},
+    {"attach", add_compose_view_commands},
+    {"build", add_compose_build_commands},
+    {"pull", add_compose_pull_commands},
+    {"push", add_compose_pull_commands},
+    {"version", add_version_command},
+};
+
+// The global flags that take a value (global_options.cpp); `attachable`: the
+// short form can carry it in the same word ("-fcompose.yaml").
+struct ValueFlag {
+    std::string_view name;
+    bool attachable;
+};
+constexpr ValueFlag kValueFlags[] = {
+    {"-f", true},         {"--file", false},    {"-p", true},          {"--project-name", false},
+    {"--project-directory", false}, {"--profile", false}, {"--env-file", false}, {"--root", false},
+    {"--log-level", false}, {"--ansi", false},  {"--progress", false},
+};
+
+// The group of the verb `args` names: the first word that is not a global
+// flag or its value. nullptr (build everything) when there is no verb, when
+// it is not in the table, or when something else comes first (--help,
+// --version, "--", a flag hako does not know), so that help and errors are
+// those of the whole app.
+Registration chosen_group(const std::vector<std::string>& args) {
+    for (size_t i = 0; i < args.size(); ++i) {
+        std::string_view word = args[i];
+        if (word.empty() || word[0] != '-') {
+            for (const auto& group : kVerbGroups) {
+                if (group.verb == word) return group.add;
+            }
+            return nullptr;
+        }
+        bool known = false;
+        for (const auto& flag : kValueFlags) {
+            if (word == flag.name) {
+                ++i;  // its value
+                known = true;
+            } else if (word.size() > flag.name.size() && word.substr(0, flag.name.size()) == flag.name &&
+                       (flag.attachable || word[flag.name.size()] == '=')) {
+                known = true;
+            }
+            if (known) break;
+        }
+        if (!known) return nullptr;
+    }
+    return nullptr;
+}
+
+std::unique_ptr<CLI::App> make_app(Context& ctx, Registration only) {
     auto app = std::make_unique<CLI::App>("Run Compose projects with hako's embedded container engine", "hako");
     app->footer("Run 'hako COMMAND --help' for more information on a command.");
     app->set_version_flag("--version", version_text());
@@ -73,6 +167,10 @@ std::unique_ptr<CLI::App> make_app(Context& ctx) {
         if (!applied) throw EnvironmentUsageError{std::move(applied).error()};
         setup_logging(ctx.global);
     });
+    if (only) {
+        only(*app, ctx);
+        return app;
+    }
     add_project_commands(*app, ctx);
     add_image_commands(*app, ctx);
     add_container_commands(*app, ctx);
@@ -90,8 +188,20 @@ std::unique_ptr<CLI::App> make_app(Context& ctx) {
     return app;
 }
 
+}  // namespace
+
+std::unique_ptr<CLI::App> make_app(Context& ctx) { return make_app(ctx, nullptr); }
+
+void keep_until_exit(std::shared_ptr<const void> object) {
+    // Never destroyed: what it holds is given back with the process.
+    static auto* kept = new std::vector<std::shared_ptr<const void>>;
+    static std::mutex mutex;
+    std::lock_guard lock(mutex);
+    kept->push_back(std::move(object));
+}
+
 int run(const std::vector<std::string>& args, Context& ctx, std::ostream& out, std::ostream& err) {
-    std::unique_ptr<CLI::App> app = make_app(ctx);
+    std::unique_ptr<CLI::App> app = make_app(ctx, chosen_group(args));
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them reversed
     try {
         app->parse(reversed);

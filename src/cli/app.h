@@ -24,6 +24,12 @@ int run(const std::vector<std::string>& args, Context& ctx, std::ostream& out, s
 // verbs read and write `ctx`, which must outlive the app.
 std::unique_ptr<CLI::App> make_app(Context& ctx);
 
+// Keeps `object` alive until the process exits and never destroys it: a
+// verb hands over what it built (a loaded project: 500 services are some
+// 100,000 small allocations) instead of freeing it piece by piece just before
+// the process ends.
+void keep_until_exit(std::shared_ptr<const void> object);
+
 // `hako version` (and the --version flag's text).
 void add_version_command(CLI::App& app, Context& ctx);
 std::string version_text();
