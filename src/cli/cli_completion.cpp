@@ -2,6 +2,7 @@
 // prints from the CommandDoc model: verbs, nouns and their verbs, flags per
 // verb, flag values, and names (services, containers, images, networks,
 // volumes) asked from hako itself at completion time.
+#include <algorithm>
 #include <sstream>
 
 #include "src/cli/cli_docs.h"
@@ -268,10 +269,27 @@ std::string zsh_option_spec(const OptionDoc& option) {
     return spec + "'";
 }
 
-void zsh_function(std::ostream& out, const CommandDoc& command) {
+// One function per command; `globals` are hako's global flags, which every
+// command takes unless one of its own flags has the same name (logs -f).
+void zsh_function(std::ostream& out, const CommandDoc& command, const std::vector<OptionDoc>& globals) {
     out << function_name(command) << "() {\n";
     if (!command.subcommands.empty()) out << "  local curcontext=\"$curcontext\" state line ret=1\n";
-    out << "  _arguments" << (command.subcommands.empty() ? "" : " -C") << " -s -S : \"${_hako_global_args[@]}\"";
+    out << "  _arguments" << (command.subcommands.empty() ? "" : " -C -A \"-*\"") << " -s -S :";
+    auto shadowed = [&](const OptionDoc& global) {
+        for (const OptionDoc& own : command.options) {
+            for (const auto& name : own.names) {
+                if (std::find(global.names.begin(), global.names.end(), name) != global.names.end()) return true;
+            }
+        }
+        return false;
+    };
+    if (command.path.empty() || std::none_of(globals.begin(), globals.end(), shadowed)) {
+        out << " \"${_hako_global_args[@]}\"";
+    } else {
+        for (const OptionDoc& global : globals) {
+            if (!shadowed(global)) out << " \\\n    " << zsh_option_spec(global);
+        }
+    }
     if (command.path.empty()) out << " \\\n    '(- *)--version[Print the version and exit]'";
     if (!command.path.empty()) {
         for (const OptionDoc& option : command.options) out << " \\\n    " << zsh_option_spec(option);
@@ -331,17 +349,19 @@ _hako_query() {
   _call_program hako ${(q)_hako_line[1]} "${(@q)flags}" "${(@q)@}" 2>/dev/null
 }
 
-# _hako_complete_names KIND: offers the names hako knows of that kind.
+# _hako_complete_names [COMPADD-OPTIONS] KIND: offers the names hako knows of
+# that kind (_arguments puts its own options before the action's word).
 _hako_complete_names() {
+  local kind=${argv[-1]}
   local -a items expl
-  case $1 in
+  case $kind in
     service) items=(${(f)"$(_hako_query config --services)"}) ;;
     container) items=(${(f)"$(_hako_query container ls -a --format '{{.Names}}')"}) ;;
     image) items=(${(f)"$(_hako_query image ls | awk 'NR > 1 && $1 != "<none>" { print $1 ":" $2 }')"}) ;;
     network) items=(${(f)"$(_hako_query network ls | awk 'NR > 1 { print $2 }')"}) ;;
     volume) items=(${(f)"$(_hako_query volume ls -q)"}) ;;
   esac
-  _wanted $1s expl $1 compadd -a items
+  _wanted ${kind}s expl $kind compadd -a items
 }
 
 _hako() {
@@ -372,7 +392,7 @@ std::string render_zsh(const CommandDoc& root) {
         for (const auto& name : option.names) out << " " << name;
     }
     out << " )\n\n";
-    for_each_command(root, [&](const CommandDoc& command) { zsh_function(out, command); });
+    for_each_command(root, [&](const CommandDoc& command) { zsh_function(out, command, root.options); });
     out << zsh_helpers;
     return out.str();
 }
