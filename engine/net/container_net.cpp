@@ -399,6 +399,8 @@ Result<void> prepare(const container::RunContext& context, runtime::ContainerCon
         TRY(rewrite_in_place(files.resolv, host_resolv_conf(host_resolv, strings(n, "dns"), strings(n, "dns_search"),
                                                             strings(n, "dns_opt"))));
     }
+    // docker sets the NIS domain in the container's own UTS namespace, in every network mode.
+    config.domainname = domainname;
     if (mode.rfind("container:", 0) != 0)
         TRY(rewrite_in_place(files.hostname, (r.hostname.empty() ? r.id.substr(0, 12) : r.hostname) + "\n"));
     std::vector<std::string> options = {"rbind", "rprivate"};

@@ -145,6 +145,8 @@ void reset_signals() {
     const Spec& spec = *a.spec;
     if (!spec.hostname.empty() && sethostname(spec.hostname.data(), spec.hostname.size()) != 0)
         fail_child(a.sync_fd, Error::from_syscall("sethostname", errno, spec.hostname));
+    if (!spec.domainname.empty() && setdomainname(spec.domainname.data(), spec.domainname.size()) != 0)
+        fail_child(a.sync_fd, Error::from_syscall("setdomainname", errno, spec.domainname));
     umask(0);
     // The terminal was opened in the creator's mount namespace, and a mount from
     // another namespace cannot be bind-mounted (EINVAL): open it again by its

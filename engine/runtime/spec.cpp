@@ -293,6 +293,7 @@ Result<Spec> parse_spec(std::string_view json_text) {
             get_to(*r, "readonly", s.root.readonly);
         }
         get_to(j, "hostname", s.hostname);
+        get_to(j, "domainname", s.domainname);
         if (auto m = j.find("mounts"); m != j.end())
             for (const auto& e : *m) {
                 Mount mount;
@@ -319,6 +320,7 @@ std::string to_json(const Spec& s) {
     j["process"] = process_json(s.process);
     j["root"] = {{"path", s.root.path}, {"readonly", s.root.readonly}};
     if (!s.hostname.empty()) j["hostname"] = s.hostname;
+    if (!s.domainname.empty()) j["domainname"] = s.domainname;
     j["mounts"] = Json::array();
     for (const auto& m : s.mounts) {
         Json e = {{"destination", m.destination}, {"type", m.type}, {"source", m.source}};

@@ -146,6 +146,7 @@ struct Spec {
     Process process;
     Root root;
     std::string hostname;
+    std::string domainname;  // the UTS namespace's NIS domain name (setdomainname)
     std::vector<Mount> mounts;
     Linux linux_spec;  // "linux" (a predefined macro in GNU C++)
     std::map<std::string, std::string> annotations;

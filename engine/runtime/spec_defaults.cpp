@@ -101,6 +101,7 @@ Result<Spec> build_spec(const ContainerConfig& c, const ResolvedUser& user) {
     Spec s;
     s.root = {c.rootfs, c.read_only};
     s.hostname = c.hostname;
+    s.domainname = c.domainname;
 
     Process& p = s.process;
     p.terminal = c.tty;

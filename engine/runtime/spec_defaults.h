@@ -25,6 +25,7 @@ struct ContainerConfig {
     std::string user;                    // "name[:group]" or "uid[:gid]"; empty is root
     std::vector<std::string> group_add;  // extra groups, names or numbers
     std::string hostname;
+    std::string domainname;
     bool tty = false;
     bool read_only = false;
     bool privileged = false;
