@@ -17,6 +17,7 @@
 #include "engine/container/lifecycle.h"
 #include "engine/container/log_line.h"
 #include "engine/container/options.h"
+#include "engine/device/inspect.h"
 #include "engine/monitor/attach.h"
 #include "engine/monitor/health.h"
 #include "engine/monitor/log_writer.h"
@@ -231,6 +232,8 @@ ojson inspect_json(const ContainerStore& store, const ContainerRecord& r) {
         if (process["log"].contains("max_size")) host["LogConfig"]["Config"]["max-size"] = std::to_string(process["log"]["max_size"].get<int64_t>());
         if (process["log"].contains("max_file")) host["LogConfig"]["Config"]["max-file"] = std::to_string(process["log"]["max_file"].get<int64_t>());
     }
+    ojson device_fields = device::inspect_host_config(r.devices);
+    for (const auto& [key, value] : device_fields.items()) host[key] = value;
     if (process.contains("ulimits")) {
         ojson ulimits = ojson::array();
         for (const auto& [name, value] : process["ulimits"].items())

@@ -205,5 +205,14 @@ contains "system info: NVIDIA GPUs" "$out" "1 $nv/dev/nvidia1 GPU-1111-fake"
 out=$(HAKO_NVIDIA_ROOT=$nv "$HAKO" --root "$R/root" system info --format json --cdi-spec-dir "$R/cdi1" 2>&1)
 contains "system info json" "$out" '"other.org/thing":["one"]'
 
+# container inspect shows what was asked, in docker's HostConfig fields.
+h create --name dev-inspect --cdi-spec-dir "$R/cdi1" --device example.com/dev=ctl --device "$R/dev/ctl:/dev/x:r" \
+  --device-cgroup-rule 'c 10:237 r' busybox true >/dev/null
+out=$(h inspect dev-inspect 2>&1 | tr -d ' \n')
+contains "inspect: Devices" "$out" "\"Devices\":[{\"PathOnHost\":\"$R/dev/ctl\",\"PathInContainer\":\"/dev/x\",\"CgroupPermissions\":\"r\"}]"
+contains "inspect: CDI names as a cdi DeviceRequest" "$out" '{"Driver":"cdi","Count":0,"DeviceIDs":["example.com/dev=ctl"]'
+contains "inspect: DeviceCgroupRules" "$out" '"DeviceCgroupRules":["c10:237r"]'
+h rm -f dev-inspect >/dev/null 2>&1
+
 echo "$failures failure(s)"
 [[ $failures -eq 0 ]]
