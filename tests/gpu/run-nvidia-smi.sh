@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU and its driver (not run by ctest): builds hako,
 # makes a Debian rootfs with mmdebstrap (a C library for nvidia-smi), imports it,
-# runs `nvidia-smi -L` through `gpus: all` (compose up, falling back to
-# `container run --gpus all`), and prints what the container saw.
+# runs `nvidia-smi -L` in a container through `container run --gpus all`, a compose
+# service with `deploy.resources.reservations.devices`, compose `gpus: all`, and CDI
+# (`nvidia-ctk cdi generate`, whose createContainer hooks hako runs) when nvidia-ctk
+# is installed; prints what each saw and exits non-zero when any of them failed.
 # Usage: tests/gpu/run-nvidia-smi.sh [BUILD_DIR]   (root; env ROOTFS_TAR reuses a rootfs tarball)
 set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${1:-$SRC/build-gpu-test}
 [[ $EUID -eq 0 ]] || { echo "run as root" >&2; exit 1; }
-command -v nvidia-smi >/dev/null || { echo "no nvidia-smi on the host: not an NVIDIA machine?" >&2; exit 1; }
-echo "== host"; nvidia-smi -L
+command -v nvidia-smi >/dev/null || { echo "FAIL: no nvidia-smi on the host: not an NVIDIA machine?" >&2; exit 1; }
+ls /dev/nvidia[0-9]* >/dev/null 2>&1 || { echo "FAIL: no /dev/nvidiaN device node: no GPU or no driver loaded" >&2; exit 1; }
+echo "== host"; nvidia-smi -L || { echo "FAIL: nvidia-smi -L fails on the host" >&2; exit 1; }
 
 if [[ ! -x $BUILD/hako ]]; then
   cmake -S "$SRC" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHAKO_TESTS=OFF >/dev/null
@@ -36,20 +39,59 @@ fi
 echo "== hako system info"
 "$HAKO" --root "$work/root" system info
 
-mkdir -p "$work/project"
-cat >"$work/project/compose.yaml" <<'YAML'
+failed=()
+# attempt NAME COMMAND…: runs it, prints its output, records NAME when it fails
+# or when nvidia-smi listed no GPU.
+attempt() {
+  local name=$1 out status=0
+  shift
+  echo "== $name"
+  out=$("$@" 2>&1) || status=$?
+  echo "$out"
+  if [[ $status -ne 0 || $out != *"GPU 0"* ]]; then failed+=("$name"); fi
+}
+compose_up() {  # compose_up DIR: up, wait for the one-shot service, print its logs
+  (cd "$1" && "$HAKO" --root "$work/root" up --abort-on-container-exit && "$HAKO" --root "$work/root" down >/dev/null)
+}
+
+attempt "container run --gpus all" "$HAKO" --root "$work/root" container run --rm --gpus all debian-gpu \
+  sh -c 'nvidia-smi -L; ls /dev | grep nvidia; env | grep ^NVIDIA_'
+
+mkdir -p "$work/reservation" "$work/gpus"
+cat >"$work/reservation/compose.yaml" <<'YAML'
+services:
+  smi:
+    image: debian-gpu
+    command: ["nvidia-smi", "-L"]
+    deploy:
+      resources:
+        reservations:
+          devices:
+            - driver: nvidia
+              count: all
+              capabilities: [gpu]
+YAML
+cat >"$work/gpus/compose.yaml" <<'YAML'
 services:
   smi:
     image: debian-gpu
     command: ["nvidia-smi", "-L"]
     gpus: all
 YAML
-echo "== compose: gpus: all"
-if (cd "$work/project" && "$HAKO" --root "$work/root" up --abort-on-container-exit 2>&1); then
-  seen=ok
+attempt "compose deploy.resources.reservations.devices" compose_up "$work/reservation"
+attempt "compose gpus: all" compose_up "$work/gpus"
+
+if command -v nvidia-ctk >/dev/null; then
+  mkdir -p "$work/cdi"
+  nvidia-ctk cdi generate --output="$work/cdi/nvidia.yaml" >/dev/null
+  attempt "CDI nvidia.com/gpu=all (nvidia-ctk spec, its hooks run)" "$HAKO" --root "$work/root" container run --rm \
+    --cdi-spec-dir "$work/cdi" --device nvidia.com/gpu=all debian-gpu nvidia-smi -L
 else
-  seen=failed
+  echo "== CDI: skipped (no nvidia-ctk on this host)"
 fi
-echo "== container run --gpus all"
-"$HAKO" --root "$work/root" container run --rm --gpus all debian-gpu sh -c 'nvidia-smi -L; ls /dev | grep nvidia; env | grep ^NVIDIA_'
-echo "compose path: $seen"
+
+if [[ ${#failed[@]} -gt 0 ]]; then
+  printf 'FAIL: %s\n' "${failed[@]}"
+  exit 1
+fi
+echo "all GPU paths listed the GPU"
