@@ -25,7 +25,7 @@ independent() {  # independent N FILE
     for i in $(seq 1 "$1"); do
       printf '  s%d:\n    image: busybox\n    command: ["sleep", "1000"]\n    stop_signal: SIGKILL\n' "$i"
     done
-    printf 'networks:\n  default:\n    ipam: {config: [{subnet: 10.203.200.0/24}]}\n'
+    printf 'networks:\n  default:\n    ipam: {config: [{subnet: 10.212.200.0/24}]}\n'
   } >"$2"
 }
 chain() {  # chain FILE: s1 ← s2 ← … ← s5, each gated by service_healthy
@@ -36,7 +36,7 @@ chain() {  # chain FILE: s1 ← s2 ← … ← s5, each gated by service_healthy
       printf '    healthcheck: {test: ["CMD", "true"], interval: 100ms, start_interval: 10ms, start_period: 5s}\n'
       [[ $i -gt 1 ]] && printf '    depends_on: {s%d: {condition: service_healthy}}\n' $((i - 1))
     done
-    printf 'networks:\n  default:\n    ipam: {config: [{subnet: 10.203.201.0/24}]}\n'
+    printf 'networks:\n  default:\n    ipam: {config: [{subnet: 10.212.201.0/24}]}\n'
   } >"$1"
 }
 
