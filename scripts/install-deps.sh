@@ -16,6 +16,7 @@ packages=(
   clang libclang-rt-14-dev
   python3
   mmdebstrap curl   # the quickstart's base image (scripts/make-quickstart-images.sh) and its test
+  zsh groff-base man-db   # the generated completion and man page are checked by test_cli_docs.sh
 )
 missing=()
 for p in "${packages[@]}"; do
