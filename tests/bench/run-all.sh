@@ -43,13 +43,14 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}'; }
 now_ms() { date +%s%3N; }
 slug() { tr -c 'a-zA-Z0-9' '_' <<<"$1"; }
 
-# hf OP TOOL WARMUP COMMAND...: hyperfine -N median in ms (its JSON is kept in OUT/json).
+# hf OP TOOL WARMUP COMMAND...: hyperfine -N median in ms of RUNS runs (HF_RUNS for a slow
+# peer), its JSON kept in OUT/json.
 hf() {
   local op=$1 tool=$2 warmup=$3; shift 3
   local cmd json
   cmd=$(printf '%q ' "$@")
   json=$OUT/json/$(slug "$tool-$op").json
-  if hyperfine -N --style none --warmup "$warmup" --runs "$RUNS" --export-json "$json" "$cmd" >"$W/hf.log" 2>&1; then
+  if hyperfine -N --style none --warmup "$warmup" --runs "${HF_RUNS:-$RUNS}" --export-json "$json" "$cmd" >"$W/hf.log" 2>&1; then
     record "$op" "$tool" "$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["results"][0]["median"]*1000, 1))' "$json")" ms
   else
     record "$op" "$tool" failed ""
@@ -97,14 +98,15 @@ chain() {  # chain SUBNET FILE: s1 <- s2 <- ... <- s5, each gated by service_hea
     printf 'networks:\n  default:\n    ipam: {config: [{subnet: %s}]}\n' "$1"
   } >"$2"
 }
-# updown OP TOOL FILE UP-COMMAND... -- DOWN-COMMAND...: median up -d and down over RUNS/2 (at least 3) runs.
+# updown OP TOOL FILE UP-COMMAND... -- DOWN-COMMAND...: median up -d and down over RUNS/2
+# (at least 3) runs, or UD_RUNS runs for a slow peer.
 updown() {
   local op=$1 tool=$2 file=$3; shift 3
   local upcmd=() downcmd=()
   while [[ $1 != -- ]]; do upcmd+=("$1"); shift; done
   shift
   downcmd=("$@")
-  local n=$(( RUNS / 2 < 3 ? 3 : RUNS / 2 )) ups=() downs=() t0 t1 t2 ok=1
+  local n=${UD_RUNS:-$(( RUNS / 2 < 3 ? 3 : RUNS / 2 ))} ups=() downs=() t0 t1 t2 ok=1
   for _ in $(seq 1 "$n"); do
     t0=$(now_ms)
     "${upcmd[@]}" -f "$file" -p hkbench up -d >"$W/up.log" 2>&1 || { ok=0; tail -5 "$W/up.log" >&2; }
@@ -270,15 +272,17 @@ trap 'exit 130' INT TERM
 log "results in $OUT; hako $HAKO; $RUNS runs per figure"
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "machine: $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r), $(nproc) CPUs ($(lscpu | awk -F': *' '/Model name/ {print $2}')), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(systemd-detect-virt 2>/dev/null || echo vm?)"
-  echo "hako: $HAKO ($(git -C "$SRC" log -1 --format='%h %s' 2>/dev/null | cut -c1-70))"
+  echo "machine: $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r), $(nproc) CPUs ($(lscpu | awk -F': *' '/Model name/ {print $2}')), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+  echo "hako: $HAKO, built $(date -u -r "$HAKO" +%H:%M:%SZ); source tree at $(git -C "$SRC" log -1 --format='%h %ci' 2>/dev/null)"
+  echo "virtualisation: $(systemd-detect-virt 2>/dev/null || echo unknown)"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/machine.txt" >&2
 
 bash "$SRC/scripts/make-test-image.sh" "$W/image.tar" >/dev/null || exit 1
 "$HAKO" --root "$R" image import "$W/image.tar" "$IMG" >/dev/null || exit 1
 mkdir -p "$W/p500" "$W/ctx"
-python3 "$HERE/gen_compose.py" 500 >"$W/p500/compose.yaml"
+# docker-compose 1.29 predates the top-level name: key, so every tool gets -p instead
+python3 "$HERE/gen_compose.py" 500 | sed '/^name: /d' >"$W/p500/compose.yaml"
 make_build_context "$W/ctx"
 independent 10 10.214.1.0/24 "$W/hako-10.yaml"; independent 30 10.214.2.0/24 "$W/hako-30.yaml"; chain 10.214.3.0/24 "$W/hako-chain.yaml"
 independent 10 10.214.11.0/24 "$W/docker-10.yaml"; independent 30 10.214.12.0/24 "$W/docker-30.yaml"; chain 10.214.13.0/24 "$W/docker-chain.yaml"
@@ -289,8 +293,8 @@ DNS_LOAD=$(dns_load_binary) || DNS_LOAD=""
 log "== hako"
 h() { "$HAKO" --root "$R" "$@"; }
 hf "start-up (version)" hako 3 "$HAKO" version
-hf "config -q, 500 services" hako 3 "$HAKO" --project-directory "$W/p500" config -q
-peak_rss "config -q peak RSS" hako "$HAKO" --project-directory "$W/p500" config -q
+hf "config -q, 500 services" hako 3 "$HAKO" -p bench -f "$W/p500/compose.yaml" config -q
+peak_rss "config -q peak RSS" hako "$HAKO" -p bench -f "$W/p500/compose.yaml" config -q
 hf "run --rm --network none true" hako 2 "$HAKO" --root "$R" container run --rm --network none "$IMG" true
 hf "cached rebuild, 10 steps" hako 1 "$HAKO" --root "$R" image build -q --network none -t hkbench-rebuild "$W/ctx"
 updown "10 services" hako "$W/hako-10.yaml" "$HAKO" --root "$R" --progress quiet -- "$HAKO" --root "$R" --progress quiet
@@ -326,14 +330,14 @@ fi
 if [[ $PEERS == 1 ]] && command -v podman >/dev/null; then
   log "== podman $(podman version --format '{{.Client.Version}}' 2>/dev/null)"
   record_host_state
-  podman import "$W/image.tar" "$IMG" >/dev/null
+  podman import -q "$W/image.tar" "$IMG" >/dev/null
   hf "run --rm --network none true" podman 2 podman run --rm --network none "$IMG" true
   hf "cached rebuild, 10 steps" podman 1 podman build -q --network none -t hkbench-rebuild "$W/ctx"
   if command -v podman-compose >/dev/null; then
-    hf "config -q, 500 services" podman-compose 1 podman-compose -f "$W/p500/compose.yaml" config
-    peak_rss "config -q peak RSS" podman-compose podman-compose -f "$W/p500/compose.yaml" config
-    updown "10 services" podman-compose "$W/podman-10.yaml" podman-compose -- podman-compose
-    updown "30 services" podman-compose "$W/podman-30.yaml" podman-compose -- podman-compose
+    # podman-compose 1.0.3 has no config verb
+    # one run each: podman-compose takes about a minute per 10 services here (up and down)
+    UD_RUNS=1 updown "10 services" podman-compose "$W/podman-10.yaml" podman-compose -- podman-compose
+    UD_RUNS=1 updown "30 services" podman-compose "$W/podman-30.yaml" podman-compose -- podman-compose
   fi
   cid=$(podman run -d --network none --name hkbench-rss "$IMG" sleep 600)
   sleep 0.5
@@ -344,6 +348,11 @@ if [[ $PEERS == 1 ]] && command -v podman >/dev/null; then
 fi
 
 # ---------------------------------------------------------------- docker
+if [[ $PEERS == 1 ]] && command -v docker-compose >/dev/null; then   # no daemon needed
+  log "== docker-compose $(docker-compose version --short 2>/dev/null)"
+  HF_RUNS=3 hf "config -q, 500 services" docker-compose 1 docker-compose -p bench -f "$W/p500/compose.yaml" config -q
+  peak_rss "config -q peak RSS" docker-compose docker-compose -p bench -f "$W/p500/compose.yaml" config -q
+fi
 if [[ $PEERS == 1 ]] && [[ -x $DOCKER_BIN ]] && command -v dockerd >/dev/null && start_dockerd; then
   log "== docker $("$DOCKER_BIN" version --format '{{.Server.Version}}' 2>/dev/null)"
   export DOCKER_BUILDKIT=0   # the classic builder, as the issue's figures
@@ -351,8 +360,6 @@ if [[ $PEERS == 1 ]] && [[ -x $DOCKER_BIN ]] && command -v dockerd >/dev/null &&
   hf "run --rm --network none true" docker 2 "$DOCKER_BIN" run --rm --network none "$IMG" true
   hf "cached rebuild, 10 steps" docker 1 "$DOCKER_BIN" build -q --network none -t hkbench-rebuild "$W/ctx"
   if command -v docker-compose >/dev/null; then
-    hf "config -q, 500 services" docker-compose 1 docker-compose -f "$W/p500/compose.yaml" config -q
-    peak_rss "config -q peak RSS" docker-compose docker-compose -f "$W/p500/compose.yaml" config -q
     updown "10 services" docker-compose "$W/docker-10.yaml" docker-compose -- docker-compose
     updown "30 services" docker-compose "$W/docker-30.yaml" docker-compose -- docker-compose
     updown "5-service healthy chain" docker-compose "$W/docker-chain.yaml" docker-compose -- docker-compose
