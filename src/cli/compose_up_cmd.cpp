@@ -194,6 +194,24 @@ Result<int> run_up(Context& ctx, const UpFlags& flags) {
     }
     reconcile::Plan plan = TRY(reconcile::plan(project, input, options));
     auto progress = TRY(make_progress(ctx, flags.create_only ? "Creating" : "Running"));
+    if (!plan.images.empty() && !input.observed.containers.empty()) {
+        // Images first, then plan again: a running container whose image the build or
+        // pull replaces is recreated now, not at the next `up` (the plan could only
+        // say "keep" while the new image id was unknown).
+        reconcile::Plan images_only;
+        images_only.project = plan.project;
+        images_only.images = plan.images;
+        Result<void> made = reconcile::execute(images_only, *session.engine, {}, progress->reporter());
+        if (!made.ok()) {
+            progress->finish();
+            return std::move(made).error();
+        }
+        for (const auto& image : plan.images) input.image_ids[image.reference] = TRY(session.engine->image_id(image.reference));
+        options.build = false;
+        if (options.pull == "always") options.pull = "missing";
+        plan = TRY(reconcile::plan(project, input, options));
+        plan.images.clear();
+    }
     for (const auto& warning : plan.warnings) progress->note("hako: warning: " + warning);
     if (plan.nothing_to_do()) progress->note("Nothing to do: the project " + session.name + " is up to date");
 

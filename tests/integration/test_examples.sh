@@ -117,6 +117,9 @@ VERSION=2.0.0 h build >/dev/null 2>&1
 h up -d --wait >"$R/multistage-up.out" 2>&1
 contains "multistage: a rebuild with a new build arg recreates web" "$(cat "$R/multistage-up.out")" "multistage-web-1  Recreate"
 contains "multistage: on the new image" "$(get 18102 /)" "version 2.0.0"
+VERSION=3.0.0 h up -d --build --wait >"$R/multistage-up.out" 2>&1
+contains "multistage: up --build with a new build arg recreates web at once" "$(cat "$R/multistage-up.out")" "multistage-web-1  Recreate"
+contains "multistage: up --build serves the new image" "$(get 18102 /)" "version 3.0.0"
 h down -v --rmi local >/dev/null 2>&1
 check "multistage: down -v leaves nothing" "$(leftovers)" ""
 h image inspect multistage-web >/dev/null 2>&1
