@@ -40,9 +40,31 @@ size_t display_width(const std::string& text) {
     return width;
 }
 
+// A cell on one line: a newline, carriage return or tab in a value (a command
+// such as `sh -c 'a\nb'`) is written as its escape, so the row stays one row.
+std::string one_line(const std::string& text) {
+    if (text.find_first_of("\n\r\t") == std::string::npos) return text;
+    std::string out;
+    for (char c : text) {
+        if (c == '\n') out += "\\n";
+        else if (c == '\r') out += "\\r";
+        else if (c == '\t') out += "\\t";
+        else out += c;
+    }
+    return out;
+}
+
 }  // namespace
 
-std::string format_table(const std::vector<std::vector<std::string>>& rows) {
+std::string format_table(const std::vector<std::vector<std::string>>& raw_rows) {
+    std::vector<std::vector<std::string>> rows;
+    rows.reserve(raw_rows.size());
+    for (const auto& row : raw_rows) {
+        std::vector<std::string> cells;
+        cells.reserve(row.size());
+        for (const auto& cell : row) cells.push_back(one_line(cell));
+        rows.push_back(std::move(cells));
+    }
     std::vector<size_t> widths;
     for (const auto& row : rows) {
         if (widths.size() < row.size()) widths.resize(row.size(), 0);

@@ -20,6 +20,14 @@ TEST_CASE("output: tables align columns with two spaces") {
           "DATABASE_URL  true      \n");
 }
 
+TEST_CASE("output: a newline or tab in a cell is escaped, so a row stays one line") {
+    std::string text = format_table({{"NAME", "COMMAND"}, {"a", "sh -c 'true\nexit 0'"}, {"b", "x\ty"}});
+    CHECK(text ==
+          "NAME  COMMAND\n"
+          "a     sh -c 'true\\nexit 0'\n"
+          "b     x\\ty\n");
+}
+
 TEST_CASE("output: report returns the error's exit status") {
     CHECK(report(ok()) == 0);
     CHECK(report(Result<void>(Error("boom"))) == 1);
