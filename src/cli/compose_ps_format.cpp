@@ -9,6 +9,7 @@
 #include <set>
 
 #include "engine/container/lifecycle.h"
+#include "engine/device/inspect.h"
 #include "engine/net/network_store.h"
 
 namespace hako::cli {
@@ -184,6 +185,9 @@ nlohmann::ordered_json ps_json(const PsRow& row, int64_t now, bool full_command)
     return {{"Command", command_text(c.record, full_command)},
             {"CreatedAt", created_at},
             {"Created", created},
+            // hako's addition (issue 7): the devices the container holds, as inspect's
+            // HostConfig shows them; docker compose ps has no such field.
+            {"Devices", device::inspect_host_config(c.record.devices)},
             {"ExitCode", c.state.exit_code},
             {"Health", c.state.health_status},
             {"ID", c.record.id},

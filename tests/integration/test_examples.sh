@@ -226,6 +226,7 @@ for service in cuda trainer; do
   check "gpu-cdi: $service has the spec's environment" \
     "$(h exec "$service" sh -c 'echo $NVIDIA_VISIBLE_DEVICES' 2>&1)" "void"
 done
+contains "gpu-cdi: ps --format json shows the CDI device cuda holds" "$(h ps --format json cuda 2>&1)" '"DeviceIDs":["nvidia.com/gpu=all"]'
 h down -v >/dev/null 2>&1
 check "gpu-cdi: down leaves nothing" "$(leftovers)" ""
 
