@@ -235,7 +235,7 @@ stop_dockerd() {
   [[ -n $DOCKERD_PID ]] || return 0
   local ids
   ids=$("$DOCKER_BIN" ps -aq --filter name=hkbench 2>/dev/null)
-  [[ -n $ids ]] && "$DOCKER_BIN" rm -f $ids >/dev/null 2>&1
+  [[ -n $ids ]] && xargs -r "$DOCKER_BIN" rm -f <<<"$ids" >/dev/null 2>&1
   "$DOCKER_BIN" network ls -q --filter name=hkbench 2>/dev/null | xargs -r "$DOCKER_BIN" network rm >/dev/null 2>&1
   kill "$DOCKERD_PID" 2>/dev/null
   for _ in $(seq 1 200); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
