@@ -5,6 +5,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -94,35 +95,34 @@ Result<int64_t> parse_memory_size(std::string_view text) {
     return static_cast<int64_t>(bytes);
 }
 
-// A Go duration: one or more <number><unit>, units ns us ms s m h.
+// A Go duration (time.ParseDuration): "0", or one or more <number><unit> with
+// units ns us µs ms s m h; at most one '.' per number; no overflow past int64.
 std::optional<int64_t> parse_go_duration_ns(std::string_view text) {
+    if (text == "0") return int64_t{0};
     if (text.empty()) return std::nullopt;
     double total = 0;
     size_t i = 0;
     while (i < text.size()) {
         size_t start = i;
         while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
-        if (i == start) return std::nullopt;
-        double number = 0;
-        try {
-            number = std::stod(std::string(text.substr(start, i - start)));
-        } catch (...) {
-            return std::nullopt;
-        }
+        std::string_view digits = text.substr(start, i - start);
+        if (digits.empty() || digits == "." || std::count(digits.begin(), digits.end(), '.') > 1) return std::nullopt;
+        double number = std::stod(std::string(digits));
         size_t unit_start = i;
-        while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+        while (i < text.size() && !std::isdigit(static_cast<unsigned char>(text[i])) && text[i] != '.') ++i;
         std::string_view unit = text.substr(unit_start, i - unit_start);
         double scale = 0;
         if (unit == "ns") scale = 1;
-        else if (unit == "us" || unit == "µs") scale = 1e3;
+        else if (unit == "us" || unit == "\xc2\xb5s") scale = 1e3;
         else if (unit == "ms") scale = 1e6;
         else if (unit == "s") scale = 1e9;
         else if (unit == "m") scale = 60e9;
         else if (unit == "h") scale = 3600e9;
         else return std::nullopt;
         total += number * scale;
+        if (total > 9.2e18) return std::nullopt;
     }
-    return static_cast<int64_t>(total);
+    return static_cast<int64_t>(std::llround(total));
 }
 
 Result<RestartPolicy> parse_restart_policy(std::string_view text) {

@@ -19,6 +19,7 @@
 #include "engine/container/container_store.h"
 #include "engine/container/lifecycle.h"
 #include "engine/container/log_line.h"
+#include "engine/container/options.h"
 #include "engine/sys/fd.h"
 #include "engine/sys/file.h"
 
@@ -111,37 +112,6 @@ std::optional<int64_t> parse_date_time(std::string_view text, bool require_full)
     return seconds * kSecond + fraction;
 }
 
-// Go's time.ParseDuration units, as docker's relative --since uses them.
-std::optional<int64_t> parse_duration(std::string_view text) {
-    if (text.empty()) return std::nullopt;
-    double total = 0;
-    size_t at = 0;
-    while (at < text.size()) {
-        size_t start = at;
-        while (at < text.size() && (std::isdigit(static_cast<unsigned char>(text[at])) || text[at] == '.')) ++at;
-        if (at == start) return std::nullopt;
-        double number = 0;
-        try {
-            number = std::stod(std::string(text.substr(start, at - start)));
-        } catch (...) {
-            return std::nullopt;
-        }
-        size_t unit_start = at;
-        while (at < text.size() && std::isalpha(static_cast<unsigned char>(text[at]))) ++at;
-        std::string_view unit = text.substr(unit_start, at - unit_start);
-        double scale;
-        if (unit == "ns") scale = 1;
-        else if (unit == "us" || unit == "µs") scale = 1e3;
-        else if (unit == "ms") scale = 1e6;
-        else if (unit == "s") scale = 1e9;
-        else if (unit == "m") scale = 60e9;
-        else if (unit == "h") scale = 3600e9;
-        else return std::nullopt;
-        total += number * scale;
-    }
-    return static_cast<int64_t>(std::llround(total));
-}
-
 struct Entry {
     int64_t time_ns = 0;
     container::LogEntry entry;
@@ -190,7 +160,7 @@ Result<int64_t> parse_rfc3339(std::string_view text) {
 
 Result<int64_t> parse_log_time(std::string_view text, int64_t now, std::string_view flag) {
     if (auto at = parse_date_time(text, false)) return *at;
-    if (auto duration = parse_duration(text)) return now - *duration;
+    if (auto duration = container::parse_go_duration_ns(text)) return now - *duration;  // relative, as docker's
     // A Unix time, seconds with an optional fraction.
     size_t dot = text.find('.');
     std::string_view whole = text.substr(0, dot);
