@@ -2,33 +2,7 @@
 # hako container cp (both ways, tar streams, running and stopped containers, symlinks
 # planted in the container), rename, top, prune, and images kept while a container
 # uses them — on the busybox test image, with its own --root.
-set -uo pipefail
-if [[ $EUID -ne 0 ]]; then
-  echo "SKIP: the container tests need root" >&2
-  exit 0
-fi
-HAKO=${HAKO:-${HAKO_BUILD_DIR:-/work/main/build}/hako}
-SRC=${HAKO_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-R=$(mktemp -d /tmp/hako-cp-test.XXXXXX)
-failures=0
-
-cleanup() {
-  for id in $("$HAKO" --root "$R" container ls -a -q 2>/dev/null); do
-    "$HAKO" --root "$R" container rm -f "$id" >/dev/null 2>&1
-  done
-  awk -v r="$R" 'index($2, r) == 1 {print $2}' /proc/self/mounts | sort -r | xargs -r umount -l
-  rm -rf "$R"
-}
-trap cleanup EXIT
-
-check() {  # check DESCRIPTION ACTUAL EXPECTED
-  if [[ "$2" == "$3" ]]; then
-    echo "ok: $1"
-  else
-    echo "FAIL: $1: got [$2], want [$3]"
-    failures=$((failures + 1))
-  fi
-}
+test_kind=cp source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
 h() { "$HAKO" --root "$R" container "$@"; }
 
 bash "$SRC/scripts/make-test-image.sh" "$R/image.tar" >/dev/null

@@ -2,33 +2,7 @@
 # The monitor's process features on the busybox test image: healthchecks, exec,
 # a terminal and stdin (-i/-t, detach keys, attach), --init, log rotation and
 # logs --since, process options in the spec, and the external runc runtime.
-set -uo pipefail
-if [[ $EUID -ne 0 ]]; then
-  echo "SKIP: the container tests need root" >&2
-  exit 0
-fi
-HAKO=${HAKO:-${HAKO_BUILD_DIR:-/work/main/build}/hako}
-SRC=${HAKO_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-R=$(mktemp -d /tmp/hako-process-test.XXXXXX)
-failures=0
-
-cleanup() {
-  for id in $("$HAKO" --root "$R" container ls -a -q 2>/dev/null); do
-    "$HAKO" --root "$R" container rm -f "$id" >/dev/null 2>&1
-  done
-  awk -v r="$R" 'index($2, r) == 1 {print $2}' /proc/self/mounts | sort -r | xargs -r umount -l
-  rm -rf "$R"
-}
-trap cleanup EXIT
-
-check() {  # check DESCRIPTION ACTUAL EXPECTED
-  if [[ "$2" == "$3" ]]; then
-    echo "ok: $1"
-  else
-    echo "FAIL: $1: got [$2], want [$3]"
-    failures=$((failures + 1))
-  fi
-}
+test_kind=process source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
 h() { "$HAKO" --root "$R" container "$@"; }
 health() { h inspect "$1" | sed -n 's/.*"Status": "\(starting\|healthy\|unhealthy\)".*/\1/p' | head -1; }
 # wait_health NAME STATUS SECONDS: polls inspect until the health status is STATUS.

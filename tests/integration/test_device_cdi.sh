@@ -2,41 +2,8 @@
 # Devices and GPUs in containers: fake CDI specs (JSON and YAML) pointing at nodes
 # made here with mknod, a fake NVIDIA tree (HAKO_NVIDIA_ROOT), --device with
 # permissions, cgroup rules; the device cgroup lets exactly the requested nodes through.
-set -uo pipefail
-if [[ $EUID -ne 0 ]]; then
-  echo "SKIP: the device tests need root" >&2
-  exit 0
-fi
-HAKO=${HAKO:-${HAKO_BUILD_DIR:-/work/main/build}/hako}
-SRC=${HAKO_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-R=$(mktemp -d /tmp/hako-device-test.XXXXXX)
-failures=0
-
-cleanup() {
-  for id in $("$HAKO" --root "$R/root" container ls -a -q 2>/dev/null); do
-    "$HAKO" --root "$R/root" container rm -f "$id" >/dev/null 2>&1
-  done
-  awk -v r="$R" 'index($2, r) == 1 {print $2}' /proc/self/mounts | sort -r | xargs -r umount -l
-  rm -rf "$R"
-}
-trap cleanup EXIT
-
-check() {  # check DESCRIPTION ACTUAL EXPECTED
-  if [[ "$2" == "$3" ]]; then
-    echo "ok: $1"
-  else
-    echo "FAIL: $1: got [$2], want [$3]"
-    failures=$((failures + 1))
-  fi
-}
-contains() {  # contains DESCRIPTION TEXT NEEDLE
-  if [[ "$2" == *"$3"* ]]; then
-    echo "ok: $1"
-  else
-    echo "FAIL: $1: [$2] lacks [$3]"
-    failures=$((failures + 1))
-  fi
-}
+test_kind=device source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
+STATE=$R/root
 h() { env -u HAKO_CDI_SPEC_DIRS -u HAKO_NVIDIA_ROOT "$HAKO" --root "$R/root" container "$@"; }
 
 mkdir -p "$R/root" "$R/dev" "$R/cdi1" "$R/cdi2" "$R/cdi-conflict" "$R/share"

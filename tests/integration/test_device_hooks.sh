@@ -4,41 +4,8 @@
 # poststop at removal), in the right namespace, with the container's id and pid on
 # stdin; a hook that fails or times out fails the start, names the hook and leaves
 # no process or cgroup behind.
-set -uo pipefail
-if [[ $EUID -ne 0 ]]; then
-  echo "SKIP: the device tests need root" >&2
-  exit 0
-fi
-HAKO=${HAKO:-${HAKO_BUILD_DIR:-/work/main/build}/hako}
-SRC=${HAKO_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-R=$(mktemp -d /tmp/hako-hooks-test.XXXXXX)
-failures=0
-
-cleanup() {
-  for id in $("$HAKO" --root "$R/root" container ls -a -q 2>/dev/null); do
-    "$HAKO" --root "$R/root" container rm -f "$id" >/dev/null 2>&1
-  done
-  awk -v r="$R" 'index($2, r) == 1 {print $2}' /proc/self/mounts | sort -r | xargs -r umount -l
-  rm -rf "$R"
-}
-trap cleanup EXIT
-
-check() {  # check DESCRIPTION ACTUAL EXPECTED
-  if [[ "$2" == "$3" ]]; then
-    echo "ok: $1"
-  else
-    echo "FAIL: $1: got [$2], want [$3]"
-    failures=$((failures + 1))
-  fi
-}
-contains() {  # contains DESCRIPTION TEXT NEEDLE
-  if [[ "$2" == *"$3"* ]]; then
-    echo "ok: $1"
-  else
-    echo "FAIL: $1: [$2] lacks [$3]"
-    failures=$((failures + 1))
-  fi
-}
+test_kind=hooks source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
+STATE=$R/root
 h() { env -u HAKO_CDI_SPEC_DIRS "$HAKO" --root "$R/root" container "$@"; }
 # field FILE KEY: a string or number of a one-line JSON object (the hook state).
 field() { grep -o "\"$2\": *\"\?[^\",}]*" "$1" 2>/dev/null | head -n 1 | sed 's/^[^:]*: *"\?//'; }
