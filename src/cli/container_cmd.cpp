@@ -11,13 +11,16 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "engine/container/container_store.h"
 #include "engine/container/lifecycle.h"
 #include "engine/container/log_line.h"
 #include "engine/container/options.h"
+#include "engine/container/pause.h"
 #include "engine/device/inspect.h"
+#include "engine/image/image_store.h"
 #include "engine/monitor/attach.h"
 #include "engine/monitor/health.h"
 #include "engine/monitor/log_writer.h"
@@ -170,9 +173,10 @@ std::string command_text(const ContainerRecord& r) {
 
 ojson inspect_json(const ContainerStore& store, const ContainerRecord& r) {
     ContainerState s = store.observed_state(r.id);
-    ojson state = {{"Status", s.status},
+    bool paused = s.status == "running" && container::is_paused(r);
+    ojson state = {{"Status", paused ? std::string("paused") : s.status},
                    {"Running", s.status == "running"},
-                   {"Paused", false},
+                   {"Paused", paused},
                    {"Restarting", s.status == "restarting"},
                    {"OOMKilled", s.oom_killed},
                    {"Dead", s.status == "dead"},
@@ -197,6 +201,25 @@ ojson inspect_json(const ContainerStore& store, const ContainerRecord& r) {
                     {"Tty", tty},
                     {"OpenStdin", stdin_open},
                     {"StdinOnce", false}};
+    // docker's ExposedPorts: the image's EXPOSE, `expose` and every published port's target.
+    std::set<std::string> exposed;
+    if (auto images = image::ImageStore::open(store.root().path()); images.ok())
+        if (auto image_config = images->config(r.image_id); image_config.ok())
+            exposed = image_config->config.exposed_ports;
+    if (r.networking.is_object()) {
+        for (const auto& port : r.networking.value("expose", nlohmann::json::array()))
+            if (port.is_string()) exposed.insert(port.get<std::string>().find('/') == std::string::npos
+                                                     ? port.get<std::string>() + "/tcp"
+                                                     : port.get<std::string>());
+        for (const auto& port : r.networking.value("ports", nlohmann::json::array()))
+            if (port.is_object() && port.contains("target"))
+                exposed.insert(port["target"].dump() + "/" + port.value("protocol", std::string("tcp")));
+    }
+    if (!exposed.empty()) {
+        ojson ports = ojson::object();
+        for (const auto& port : exposed) ports[port] = ojson::object();
+        config["ExposedPorts"] = ports;
+    }
     if (r.health.is_object() && !r.health.empty()) {
         ojson check;
         for (const auto& [key, name] : std::vector<std::pair<std::string, std::string>>{
@@ -442,7 +465,10 @@ void add_rm(CLI::App& noun, Context& ctx) {
     });
 }
 
-// docker's `--format '{{.Names}} {{.Status}}'`: each {{.Field}} replaced by that field of `fields`.
+// docker's `--format` templates: each {{.Field}} or {{.A.B}} replaced by that value of
+// `fields` (strings raw, others as JSON), {{json .A}} by its JSON; a missing key of a
+// nested object prints "<no value>" as Go's templates do, an unknown top-level field is
+// an error.
 Result<std::string> render_field_template(const std::string& format, const ojson& fields) {
     std::string out;
     for (size_t at = 0; at < format.size();) {
@@ -457,10 +483,30 @@ Result<std::string> render_field_template(const std::string& format, const ojson
         std::string field = format.substr(open + 2, close - open - 2);
         field.erase(0, field.find_first_not_of(' '));
         field.erase(field.find_last_not_of(' ') + 1);
-        if (field.empty() || field[0] != '.' || !fields.contains(field.substr(1)))
-            return Error::usage("--format: unknown field '" + field + "'");
-        const auto& value = fields[field.substr(1)];
-        out += value.is_string() ? value.get<std::string>() : value.dump();
+        bool as_json = field.rfind("json ", 0) == 0;
+        if (as_json) field.erase(0, field.find_first_not_of(' ', 5));
+        if (field.empty() || field[0] != '.') return Error::usage("--format: unknown field '" + field + "'");
+        const ojson* value = &fields;
+        bool missing = false;
+        for (size_t part = 1; part <= field.size() && field != ".";) {
+            size_t dot = field.find('.', part);
+            std::string key = field.substr(part, dot == std::string::npos ? std::string::npos : dot - part);
+            if (key.empty() || !value->is_object())
+                return Error::usage("--format: can't evaluate field '" + key + "' in '" + field + "'");
+            if (!value->contains(key)) {
+                if (value == &fields) return Error::usage("--format: unknown field '" + field + "'");
+                missing = true;
+                break;
+            }
+            value = &(*value)[key];
+            if (dot == std::string::npos) break;
+            part = dot + 1;
+        }
+        if (missing) out += "<no value>";
+        else if (as_json) out += value->dump();
+        else if (value->is_string()) out += value->get<std::string>();
+        else if (value->is_null()) out += "<nil>";
+        else out += value->dump();
         at = close + 2;
     }
     return out;
@@ -520,9 +566,12 @@ void add_inspect(CLI::App& noun, Context& ctx) {
     auto refs = std::make_shared<std::vector<std::string>>();
     auto format = std::make_shared<std::string>();
     CLI::App* cmd = noun.add_subcommand("inspect", "Display detailed information on one or more containers");
-    cmd->add_option("-f,--format", *format, "json (the default)");
+    cmd->add_option("-f,--format", *format, "json (the default) or a template such as '{{.State.Status}}'");
     cmd->add_option("CONTAINER", *refs, "Containers")->required();
-    cmd->callback([&ctx, refs] {
+    cmd->callback([&ctx, refs, format] {
+        bool templated = format->find("{{") != std::string::npos;
+        if (!format->empty() && *format != "json" && !templated)
+            return fail(ctx, Error::usage("unsupported --format " + *format + " (json or a {{.Field}} template)"));
         auto store = open_store(ctx);
         if (!store.ok()) return fail(ctx, std::move(store).error());
         ojson array = ojson::array();
@@ -535,7 +584,17 @@ void add_inspect(CLI::App& noun, Context& ctx) {
             }
             array.push_back(inspect_json(*store, *record));
         }
-        std::cout << array.dump(4) << "\n";
+        if (templated) {
+            std::string out;
+            for (const auto& item : array) {
+                auto text = render_field_template(*format, item);
+                if (!text.ok()) return fail(ctx, std::move(text).error());
+                out += *text + "\n";
+            }
+            std::cout << out;
+        } else {
+            std::cout << array.dump(4) << "\n";
+        }
         ctx.exit_status = status;
     });
 }
