@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <fstream>
 #include <iostream>
@@ -49,7 +51,7 @@ struct CreateFlags {
     std::string name, workdir, user, entrypoint, hostname, memory, restart = "no";
     bool entrypoint_set = false;
     std::vector<std::string> env, env_files, cap_add, cap_drop, labels;
-    double cpus = 0;
+    std::string cpus;  // a decimal number of CPUs; parsed here so a bad value exits 125 as docker's does
     int64_t pids_limit = 0;
     bool privileged = false, read_only = false, remove = false, detach = false;
     std::string detach_keys = "ctrl-p,ctrl-q";
@@ -121,8 +123,15 @@ Result<container::CreateRequest> make_request(const Context& ctx, const CreateFl
         r.labels[label.substr(0, eq)] = eq == std::string::npos ? "" : label.substr(eq + 1);
     }
     if (!f.memory.empty()) r.memory = TRY(container::parse_memory_size(f.memory));
-    if (f.cpus < 0) return Error("invalid --cpus: must be positive", container::kRunFailure);
-    r.nano_cpus = static_cast<int64_t>(f.cpus * 1e9);
+    if (!f.cpus.empty()) {
+        char* end = nullptr;
+        errno = 0;
+        double cpus = std::strtod(f.cpus.c_str(), &end);
+        if (errno != 0 || end == f.cpus.c_str() || *end != '\0' || !(cpus >= 0) || cpus > 1e6)
+            return Error("invalid argument \"" + f.cpus + "\" for \"--cpus\" flag: not a number of CPUs",
+                         container::kRunFailure);
+        r.nano_cpus = static_cast<int64_t>(cpus * 1e9);
+    }
     r.pids_limit = f.pids_limit;
     r.restart = TRY(container::parse_restart_policy(f.restart));
     r.privileged = f.privileged;

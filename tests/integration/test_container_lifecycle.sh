@@ -21,6 +21,8 @@ h run --rm nosuchimage true 2>"$R/err"; check "unknown image is 125" "$?" "125"
 grep -q "Unable to find image" "$R/err"; check "unknown image message" "$?" "0"
 h run --rm -m 12zz busybox true 2>"$R/err"; check "bad memory size is 125" "$?" "125"
 grep -q "invalid size" "$R/err"; check "bad size message" "$?" "0"
+h run --rm --cpus abc busybox true 2>"$R/err"; check "bad --cpus is 125" "$?" "125"
+grep -q '"abc" for "--cpus"' "$R/err"; check "bad --cpus message names the flag" "$?" "0"
 
 # Detached, then ls, inspect, logs, stop timing.
 id=$(h run -d --name web busybox sh -c 'echo started; trap "exit 0" TERM; while true; do sleep 0.1; done')
