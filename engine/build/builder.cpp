@@ -8,7 +8,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <chrono>
+#include <mutex>
 #include <cstdio>
 #include <set>
 #include <sstream>
@@ -18,13 +21,16 @@
 #include "engine/build/copy_step.h"
 #include "engine/build/dockerfile.h"
 #include "engine/build/dockerignore.h"
+#include "engine/build/run_mount.h"
 #include "engine/build/run_step.h"
+#include "engine/build/ssh_agent.h"
 #include "engine/build/step_rootfs.h"
 #include "engine/build/substitution.h"
 #include "engine/build/url_source.h"
 #include "engine/image/image_store.h"
 #include "engine/image/layer_diff.h"
 #include "engine/image/reference.h"
+#include "engine/image/registry.h"
 #include "engine/runtime/user.h"
 #include "engine/sys/digest.h"
 #include "engine/sys/file.h"
@@ -270,15 +276,32 @@ private:
         if (int from = find_stage(base, stage.index); from >= 0 && !plan_.stages[size_t(from)].name.empty()) {
             return build_stage(from);
         }
-        auto record = store_.resolve(base);
-        if (!record.ok()) {
-            return at(stage.from, "FROM " + base + ": " + record.error().message +
-                                      " (hako builds from images in its store: pull or import it first)");
-        }
-        state.image.config = TRY(store_.config(record->id));
-        state.image.layers = record->layers;
-        state.key = cache_key({"from", record->id});
+        auto record = TRY(image_for(stage.from, base, "FROM " + base));
+        state.image.config = TRY(store_.config(record.id));
+        state.image.layers = record.layers;
+        state.key = cache_key({"from", record.id});
         return state;
+    }
+
+    // An image by reference: the stored one, pulled first with --pull (once per
+    // build), or pulled when missing, as docker does.
+    Result<image::ImageRecord> image_for(const Instruction& in, const std::string& ref, const std::string& what) {
+        std::unique_lock lock(pull_mutex_);
+        auto record = store_.resolve(ref);
+        if (record.ok() && (!request_.pull || pulled_.count(ref))) return std::move(record).value();
+        image::PullOptions options;
+        options.insecure_registries = request_.insecure_registries;
+        options.docker_config = request_.docker_config;
+        int step = next_step();
+        options.progress = [&](const std::string& text) { line(step, text); };
+        line(step, "pulling " + ref);
+        auto pulled = image::pull_image(store_, ref, options);
+        if (pulled.ok()) {
+            pulled_.insert(ref);
+            return pulled->image;
+        }
+        if (record.ok()) return at(in, what + ": --pull: " + pulled.error().message);
+        return at(in, what + ": " + record.error().message + "; pulling it failed: " + pulled.error().message);
     }
 
     // --- steps ---
@@ -367,56 +390,142 @@ private:
         return ok();
     }
 
-    Result<std::vector<runtime::Mount>> run_mounts(const Stage& stage, const Instruction& in) {
-        std::vector<runtime::Mount> mounts;
+    // The --mount flags of a RUN step, read.
+    Result<std::vector<RunMount>> parse_mounts(const Instruction& in) {
+        std::vector<RunMount> mounts;
+        int ssh_index = 0;
         for (const auto& spec : in.flag_values("mount")) {
-            std::map<std::string, std::string> fields;
-            std::stringstream ss(spec);
-            std::string field;
-            while (std::getline(ss, field, ',')) {
-                size_t eq = field.find('=');
-                fields[field.substr(0, eq)] = eq == std::string::npos ? "true" : field.substr(eq + 1);
-            }
-            std::string type = fields.count("type") ? fields["type"] : "bind";
-            std::string target = fields.count("target") ? fields["target"]
-                                 : fields.count("dst")  ? fields["dst"]
-                                 : fields.count("destination") ? fields["destination"] : "";
-            if (target.empty()) return at(in, "RUN --mount=" + spec + ": needs target=PATH");
-            if (target[0] != '/') target = join_workdir("/", target);
-            bool read_only = fields.count("readonly") || fields.count("ro");
-            if (type == "cache") {
-                std::string id = fields.count("id") ? fields["id"] : target;
-                fs::path dir = TRY(cache_.mount_dir(id));
-                mounts.push_back({target, "bind", dir.string(), {"rbind", read_only ? "ro" : "rw"}});
-            } else if (type == "tmpfs") {
+            auto m = parse_run_mount(spec, ssh_index);
+            if (!m.ok()) return at(in, m.error().message);
+            if (m->type == "ssh") ++ssh_index;
+            mounts.push_back(std::move(m).value());
+        }
+        return mounts;
+    }
+
+    // The layers of a mount's from= (an earlier stage, built first, or an image) and
+    // the key that stands for them in the step's cache key.
+    Result<std::pair<std::vector<image::LayerRef>, std::string>> mount_source(const Stage& stage, const Instruction& in,
+                                                                             const std::string& ref) {
+        int index = find_stage(ref, stage.index);
+        if (index >= 0) {
+            BuiltStage source = TRY(build_stage(index));
+            return std::pair{source.image.layers, source.key};
+        }
+        if (find_stage(ref, int(plan_.stages.size())) >= 0)
+            return at(in, "RUN --mount from=" + ref + ": a stage can only mount an earlier stage");
+        auto record = TRY(image_for(in, ref, "RUN --mount from=" + ref));
+        return std::pair{record.layers, record.id};
+    }
+
+    // What a RUN step's mounts hold while it runs: the runtime's mounts, variables for
+    // the step (secret env=, SSH_AUTH_SOCK), and the owners behind the mounts.
+    struct StepMounts {
+        std::vector<runtime::Mount> mounts;
+        std::vector<std::string> env;
+        std::vector<StepRootfs> sources;
+        std::optional<SecretFiles> secrets;
+    };
+
+    Result<StepMounts> prepare_mounts(const Stage& stage, const Instruction& in, const std::vector<RunMount>& specs,
+                                      const fs::path& step_dir) {
+        StepMounts out;
+        bool ssh_env = false;
+        for (const RunMount& m : specs) {
+            std::string where = "RUN --mount=type=" + m.type + (m.id.empty() ? "" : ",id=" + m.id);
+            if (m.type == "cache") {
+                fs::path dir = TRY(cache_.mount_dir(m.id.empty() ? m.target : m.id));
+                out.mounts.push_back({m.target, "bind", dir.string(), {"rbind", m.read_only ? "ro" : "rw"}});
+            } else if (m.type == "tmpfs") {
                 std::vector<std::string> options = {"nosuid", "nodev"};
-                if (fields.count("size")) options.push_back("size=" + fields["size"]);
-                mounts.push_back({target, "tmpfs", "tmpfs", options});
-            } else if (type == "bind") {
-                std::string source = fields.count("source") ? fields["source"] : fields.count("src") ? fields["src"] : "";
-                if (fields.count("from")) {
-                    return at(in, "RUN --mount=type=bind,from=…: not supported yet (bind from the context works)");
+                if (!m.size.empty()) options.push_back("size=" + m.size);
+                out.mounts.push_back({m.target, "tmpfs", "tmpfs", options});
+            } else if (m.type == "bind") {
+                auto components = sys::split_confined(m.source);
+                if (!components.ok()) return at(in, "RUN --mount: source \"" + m.source + "\" climbs out of its root");
+                fs::path root = context_;
+                if (!m.from.empty()) {
+                    auto layers = TRY(mount_source(stage, in, m.from)).first;
+                    out.sources.push_back(TRY(StepRootfs::mount(store_, layers, !m.read_only)));
+                    root = out.sources.back().rootfs();
                 }
-                auto components = sys::split_confined(source);
-                if (!components.ok()) return at(in, "RUN --mount: source \"" + source + "\" is outside the build context");
-                fs::path host = context_ / sys::join_components(*components);
                 std::error_code ec;
-                fs::path real = fs::canonical(host, ec);
-                if (ec) return at(in, "RUN --mount: source \"" + source + "\": not found in the build context");
-                if (real != context_ && real.string().rfind(context_.string() + "/", 0) != 0)
-                    return at(in, "RUN --mount: source \"" + source + "\" leads outside the build context");
-                bool rw = fields.count("rw") || fields.count("readwrite");
-                mounts.push_back({target, "bind", real.string(), {"rbind", rw ? "rw" : "ro"}});
-            } else {
-                return at(in, "RUN --mount=type=" + type + ": not supported (cache, tmpfs and bind are)");
+                fs::path real = fs::canonical(root / sys::join_components(*components), ec);
+                std::string origin = m.from.empty() ? "the build context" : m.from;
+                if (ec) return at(in, "RUN --mount: source \"" + m.source + "\": not found in " + origin);
+                if (real != root && real.string().rfind(root.string() + "/", 0) != 0)
+                    return at(in, "RUN --mount: source \"" + m.source + "\" leads outside " + origin);
+                out.mounts.push_back({m.target, "bind", real.string(), {"rbind", m.read_only ? "ro" : "rw"}});
+            } else if (m.type == "secret") {
+                auto it = request_.secrets.find(m.id);
+                if (it == request_.secrets.end()) {
+                    if (m.required)
+                        return at(in, where + ": secret \"" + m.id + "\" is required but was not given (--secret id=" +
+                                          m.id + ",src=PATH)");
+                    continue;
+                }
+                std::string value;
+                if (it->second.value) {
+                    value = *it->second.value;
+                } else {
+                    auto read = sys::read_file(it->second.file, 4 << 20);
+                    if (!read.ok()) return at(in, where + ": " + read.error().message);
+                    value = std::move(read).value();
+                }
+                if (!m.env.empty()) out.env.push_back(m.env + "=" + value);
+                if (m.target.empty()) continue;
+                if (!out.secrets) out.secrets.emplace(TRY(SecretFiles::create(step_dir / "secrets")));
+                fs::path file = TRY(out.secrets->add(value, m));
+                out.mounts.push_back({m.target, "bind", file.string(), {"rbind", "ro", "nosuid", "nodev", "noexec"}});
+            } else if (m.type == "ssh") {
+                auto socket = TRY(ssh_socket(m.id));
+                if (!socket) {
+                    if (m.required)
+                        return at(in, where + ": no ssh agent or key \"" + m.id + "\" was given (--ssh " +
+                                          (m.id == "default" ? std::string("default") : m.id + "=PATH") + ")");
+                    continue;
+                }
+                out.mounts.push_back({m.target, "bind", socket->string(), {"rbind", "rw", "nosuid", "nodev"}});
+                if (!ssh_env) out.env.push_back("SSH_AUTH_SOCK=" + m.target);
+                ssh_env = true;
             }
         }
-        (void)stage;
-        return mounts;
+        return out;
+    }
+
+    // The agent socket for `--ssh ID=…`: a socket given is used as is; private keys
+    // are served by an ssh-agent started once for the build. nullopt when not given.
+    Result<std::optional<fs::path>> ssh_socket(const std::string& id) {
+        std::lock_guard lock(mutex_);
+        auto it = request_.ssh.find(id);
+        if (it == request_.ssh.end()) return std::optional<fs::path>();
+        if (auto agent = agents_.find(id); agent != agents_.end()) return std::optional(agent->second.socket());
+        std::vector<std::string> keys;
+        for (const auto& path : it->second) {
+            struct stat st {};
+            if (::stat(path.c_str(), &st) != 0) return Error::from_syscall("--ssh " + id, errno, path);
+            if (S_ISSOCK(st.st_mode)) return std::optional(fs::path(path));
+            keys.push_back(path);
+        }
+        if (keys.empty()) return Error("--ssh " + id + ": no agent socket or key given");
+        if (!agent_dir_) agent_dir_.emplace(TRY(store_.root().make_temp("build-ssh-")));
+        fs::path dir = agent_dir_->path() / std::to_string(agents_.size());
+        if (::mkdir(dir.c_str(), 0700) != 0) return Error::from_syscall("mkdir", errno, dir.string());
+        auto agent = SshAgent::start(dir, keys);
+        if (!agent.ok()) return Error("--ssh " + id + ": " + agent.error().message);
+        auto [pos, inserted] = agents_.emplace(id, std::move(agent).value());
+        (void)inserted;
+        return std::optional(pos->second.socket());
     }
 
     Result<void> run_command(const Stage& stage, const Instruction& in, BuiltStage& state, Scope& scope,
                              std::vector<std::string>& parts, int step, std::chrono::steady_clock::time_point started) {
+        // Secrets and ssh agents never enter the key (as BuildKit: a new secret value
+        // reuses the step); a mount's from= does, by the source's own key.
+        std::vector<RunMount> mount_specs = TRY(parse_mounts(in));
+        for (const auto& m : mount_specs) {
+            if (!m.from.empty()) parts.push_back("mount-from " + TRY(mount_source(stage, in, m.from)).second);
+        }
         std::string key = cache_key(parts);
         if (auto hit = lookup(key)) {
             state = {std::move(*hit), key};
@@ -459,12 +568,19 @@ private:
             return at(in, "RUN: network \"" + network + "\" is not supported (none or host)");
         spec.network = network;
         spec.shm_size = request_.shm_size;
-        spec.mounts = TRY(run_mounts(stage, in));
 
         StageImage next = state.image;
         {
             auto rootfs = TRY(StepRootfs::mount(store_, state.image.layers, true));
             TRY(make_dir_in_rootfs(rootfs.rootfs(), spec.cwd, {}));
+            StepMounts mounts = TRY(prepare_mounts(stage, in, mount_specs, rootfs.dir()));
+            spec.mounts = mounts.mounts;
+            spec.env.insert(spec.env.end(), mounts.env.begin(), mounts.env.end());
+            // Mount points the runtime will create go again before the layer is made.
+            std::vector<fs::path> mount_points;
+            for (const auto& m : spec.mounts) {
+                if (auto missing = missing_mount_point(rootfs.rootfs(), m.destination)) mount_points.push_back(*missing);
+            }
             auto print = [&](std::string_view text) {
                 if (!request_.quiet) out_ << '#' << step << ' ' << format_seconds(seconds_since(started)).substr(0) << ' ' << text << '\n';
             };
@@ -477,6 +593,8 @@ private:
                                   std::to_string(*status));
             }
             rootfs.unmount();
+            mounts.sources.clear();
+            for (const auto& point : mount_points) TRY(remove_mount_point(rootfs.upper(), point));
             std::string created_by = "RUN " + (in.exec_form ? in.args : [&] {
                 std::string s;
                 for (const auto& a : spec.args) s += (s.empty() ? "" : " ") + a;
@@ -655,6 +773,11 @@ private:
     std::set<std::string> consumed_;
     std::map<int, BuiltStage> built_;
     int step_ = 0;
+    std::mutex mutex_;       // ssh agents
+    std::mutex pull_mutex_;  // pulls, one at a time
+    std::set<std::string> pulled_;
+    std::optional<sys::TempDir> agent_dir_;
+    std::map<std::string, SshAgent> agents_;  // destroyed before agent_dir_
 };
 
 }  // namespace

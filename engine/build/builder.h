@@ -15,6 +15,13 @@
 
 namespace hako::build {
 
+// A secret a build may mount (RUN --mount=type=secret,id=ID): a file's content, or
+// a value (from an environment variable).
+struct BuildSecret {
+    std::filesystem::path file;   // read when the step runs, unless `value` is set
+    std::optional<std::string> value;
+};
+
 struct BuildRequest {
     std::filesystem::path root;     // the state root (--root)
     std::filesystem::path context;  // the build context folder
@@ -24,7 +31,14 @@ struct BuildRequest {
     std::string target;                               // the stage to build; default the last
     std::vector<std::string> tags;                    // -t NAME[:TAG]
     bool no_cache = false, pull = false, quiet = false;
-    std::string network;  // RUN's network: "" or "default" (none), "none", "host"
+    std::string network;  // RUN's network: "" or "default" (host), "none", "host"
+    std::map<std::string, BuildSecret> secrets;  // --secret, by id
+    // --ssh: id → agent sockets or private keys (keys are served by an ssh-agent
+    // started for the build).
+    std::map<std::string, std::vector<std::string>> ssh;
+    // --pull and pulls of missing base images.
+    std::vector<std::string> insecure_registries;
+    std::string docker_config;  // config.json with registry credentials ("" = none)
     int64_t shm_size = 0;
     std::string progress = "plain";  // plain | tty
 };

@@ -1,11 +1,12 @@
 // This file registers `hako build [SERVICE…]`: each selected service's normalised
 // `build:` section (context, dockerfile, dockerfile_inline, args, target, labels,
-// tags, network, shm_size) becomes a build::BuildRequest, tagged with the service's
+// tags, network, shm_size, secrets, ssh) becomes a build::BuildRequest, tagged with the service's
 // `image:` or "PROJECT-SERVICE" (docker compose's naming).
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
 
+#include "engine/build/build_flags.h"
 #include "engine/build/builder.h"
 #include "engine/store/state_root.h"
 #include "src/cli/context.h"
@@ -26,6 +27,35 @@ std::string scalar(const project::Json& value) {
     if (value.is_string()) return value.get<std::string>();
     if (value.is_null()) return "";
     return value.dump();
+}
+
+// build.secrets: each entry names a top-level secret (file, or environment variable
+// read from the project's environment); the Dockerfile's id is the entry's target,
+// else its source (docker compose's rule).
+Result<void> add_secrets(const project::Project& project, const std::string& service, const project::Json& b,
+                         build::BuildRequest& request) {
+    if (!b.contains("secrets") || !b["secrets"].is_array()) return ok();
+    for (const auto& entry : b["secrets"]) {
+        std::string source = entry.is_string() ? entry.get<std::string>() : scalar(entry.value("source", project::Json()));
+        std::string id = entry.is_object() && entry.contains("target") ? scalar(entry["target"]) : source;
+        std::string where = "service " + service + ": build.secrets: " + source;
+        const auto& secrets = project.model.contains("secrets") ? project.model["secrets"] : project::Json::object();
+        if (!secrets.contains(source)) return Error(where + ": no top-level secret of that name");
+        const auto& definition = secrets[source];
+        build::BuildSecret secret;
+        if (definition.contains("file")) {
+            secret.file = scalar(definition["file"]);
+        } else if (definition.contains("environment")) {
+            std::string variable = scalar(definition["environment"]);
+            auto value = project.environment.get(variable);
+            if (!value) return Error(where + ": the environment variable " + variable + " is not set");
+            secret.value = *value;
+        } else {
+            return Error(where + ": only file and environment secrets can be used by a build");
+        }
+        request.secrets[id] = std::move(secret);
+    }
+    return ok();
 }
 
 // The request for one service; `build` is its normalised build section.
@@ -60,6 +90,16 @@ Result<build::BuildRequest> service_request(const Context& ctx, const project::P
     if (b.contains("tags") && b["tags"].is_array()) {
         for (const auto& t : b["tags"]) request.tags.push_back(scalar(t));
     }
+    TRY(add_secrets(project, service, b, request));
+    if (b.contains("ssh") && b["ssh"].is_object()) {
+        for (const auto& [id, path] : b["ssh"].items()) {
+            std::string value = path.is_null() || scalar(path).empty() ? id : id + "=" + scalar(path);
+            auto ssh = build::parse_ssh_flag(value, ctx.environment, project.working_dir);
+            if (!ssh.ok()) return Error("service " + service + ": build.ssh: " + ssh.error().message);
+            request.ssh[ssh->first] = ssh->second;
+        }
+    }
+    request.docker_config = build::docker_config_path(ctx.environment);
     request.no_cache = flags.no_cache || (b.contains("no_cache") && b["no_cache"].is_boolean() && b["no_cache"].get<bool>());
     request.pull = flags.pull;
     request.quiet = flags.quiet;
@@ -97,7 +137,7 @@ void add_compose_build_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--build-arg", f->build_args, "Set a build-time variable for services (KEY=VALUE)")
         ->allow_extra_args(false);
     cmd->add_flag("--no-cache", f->no_cache, "Do not use the cache when building the images");
-    cmd->add_flag("--pull", f->pull, "Accepted for docker compatibility (base images come from the store)");
+    cmd->add_flag("--pull", f->pull, "Always pull the base images from their registry");
     cmd->add_flag("-q,--quiet", f->quiet, "Print only the image ids");
     cmd->callback([f, &ctx] { ctx.exit_status = report(run_build(ctx, *f)); });
 }

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <memory>
 
+#include "engine/build/build_flags.h"
 #include "engine/build/builder.h"
 #include "engine/container/options.h"
 #include "engine/store/state_root.h"
@@ -38,7 +39,7 @@ Result<void> parse_build_args(const std::vector<std::string>& items, const Conte
 void add_image_build_commands(CLI::App& noun, Context& ctx) {
     struct Flags {
         std::string context;
-        std::vector<std::string> tags, build_args, labels;
+        std::vector<std::string> tags, build_args, labels, secrets, ssh;
         std::string file, target, network, progress = "auto", shm_size;
         bool no_cache = false, pull = false, quiet = false;
     };
@@ -55,7 +56,11 @@ void add_image_build_commands(CLI::App& noun, Context& ctx) {
     cmd->add_option("--progress", f->progress, "auto, plain or tty");
     cmd->add_option("--shm-size", f->shm_size, "Size of /dev/shm for RUN");
     cmd->add_flag("--no-cache", f->no_cache, "Do not use the cache when building the image");
-    cmd->add_flag("--pull", f->pull, "Accepted for docker compatibility (base images come from the store)");
+    cmd->add_option("--secret", f->secrets, "Secret to expose to RUN --mount=type=secret (id=ID,src=PATH or id=ID,env=VAR)")
+        ->allow_extra_args(false);
+    cmd->add_option("--ssh", f->ssh, "SSH agent socket or keys for RUN --mount=type=ssh (default or ID=PATH[,PATH])")
+        ->allow_extra_args(false);
+    cmd->add_flag("--pull", f->pull, "Always pull the base images from their registry");
     cmd->add_flag("-q,--quiet", f->quiet, "Suppress the build output and print the image id on success");
     cmd->callback([f, &ctx] {
         build::BuildRequest request;
@@ -92,6 +97,18 @@ void add_image_build_commands(CLI::App& noun, Context& ctx) {
             }
             request.shm_size = *size;
         }
+        auto failed = [&ctx](Error error) { ctx.exit_status = report(Result<void>(std::move(error))); };
+        for (const auto& value : f->secrets) {
+            auto secret = build::parse_secret_flag(value, ctx.environment, ctx.working_directory);
+            if (!secret.ok()) return failed(std::move(secret).error());
+            request.secrets[secret->first] = secret->second;
+        }
+        for (const auto& value : f->ssh) {
+            auto ssh = build::parse_ssh_flag(value, ctx.environment, ctx.working_directory);
+            if (!ssh.ok()) return failed(std::move(ssh).error());
+            request.ssh[ssh->first] = ssh->second;
+        }
+        request.docker_config = build::docker_config_path(ctx.environment);
         request.target = f->target;
         request.tags = f->tags;
         request.no_cache = f->no_cache;
