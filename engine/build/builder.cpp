@@ -11,7 +11,11 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <atomic>
+#include <future>
 #include <mutex>
+#include <shared_mutex>
+#include <thread>
 #include <cstdio>
 #include <set>
 #include <sstream>
@@ -74,6 +78,18 @@ std::string format_seconds(double s) {
     return buffer;
 }
 
+// Lets go of a shared lock for a scope (while waiting), and takes it again.
+class Unshared {
+public:
+    explicit Unshared(std::shared_mutex& mutex) : mutex_(mutex) { mutex_.unlock_shared(); }
+    ~Unshared() { mutex_.lock_shared(); }
+    Unshared(const Unshared&) = delete;
+    Unshared& operator=(const Unshared&) = delete;
+
+private:
+    std::shared_mutex& mutex_;
+};
+
 struct BuiltStage {
     StageImage image;
     std::string key;  // the cache key of its last step
@@ -105,7 +121,7 @@ public:
         TRY(load_definition());
         auto ingest = TRY(store_.root().ingest_lock());
         int target = TRY(target_stage());
-        BuiltStage result = TRY(build_stage(target));
+        BuiltStage result = TRY(build_stages(target));
         image::ImageConfig config = result.image.config;
         for (const auto& [k, v] : request_.labels) config.config.labels[k] = v;
         int step = next_step();
@@ -141,7 +157,9 @@ private:
     // --- output ---
     int next_step() { return ++step_; }
     void line(int step, const std::string& text) {
-        if (!request_.quiet) out_ << '#' << step << ' ' << text << '\n';
+        if (request_.quiet) return;
+        std::lock_guard lock(out_mutex_);
+        out_ << '#' << step << ' ' << text << '\n';
     }
     Error at(const Instruction& in, const std::string& message) const {
         return Error(dockerfile_name_ + ":" + std::to_string(in.line) + ": " + message);
@@ -195,6 +213,7 @@ private:
         }
         if (auto given = request_.args.find(name); given != request_.args.end()) {
             value = given->second;
+            std::lock_guard lock(out_mutex_);
             consumed_.insert(name);
         } else if (!value) {
             if (auto global = global_.find(name); global != global_.end()) value = global->second;
@@ -235,8 +254,82 @@ private:
     }
 
     // --- stages ---
+    // Builds the target; the other stages it needs each start at once on a thread of
+    // their own and wait there for the stages they need in turn, so independent
+    // stages run side by side. The first stage to fail stops the others (at their next
+    // step) and its error is the build's.
+    Result<BuiltStage> build_stages(int target) {
+        std::set<int> needed;
+        needed_stages(target, needed);
+        needed.erase(target);
+        parallel_ = !needed.empty();
+        std::vector<std::thread> workers;
+        std::shared_lock working(clone_guard_);
+        for (int index : needed) {
+            workers.emplace_back([this, index] {
+                std::shared_lock lock(clone_guard_);
+                (void)build_stage(index);
+            });
+        }
+        Result<BuiltStage> result = build_stage(target);
+        working.unlock();
+        for (auto& worker : workers) worker.join();
+        std::lock_guard lock(stages_mutex_);
+        if (first_error_) return *first_error_;
+        return result;
+    }
+
+    // The stages `index` needs (FROM, COPY --from, RUN --mount from=) and theirs.
+    void needed_stages(int index, std::set<int>& out) {
+        if (!out.insert(index).second) return;
+        const Stage& stage = plan_.stages[size_t(index)];
+        auto visit = [&](const std::string& ref, bool by_number) {
+            auto expanded = expand_word(ref, global_, dockerfile_.escape);
+            int from = expanded.ok() ? find_stage(*expanded, index) : -1;
+            if (from >= 0 && (by_number || !plan_.stages[size_t(from)].name.empty())) needed_stages(from, out);
+        };
+        visit(stage.base, false);
+        for (const auto& in : stage.instructions) {
+            if (const Flag* from = in.flag("from"); from && (in.keyword == "COPY" || in.keyword == "ADD")) visit(from->value, true);
+            if (in.keyword != "RUN") continue;
+            for (const auto& spec : in.flag_values("mount")) {
+                auto m = parse_run_mount(spec);
+                if (m.ok() && !m->from.empty()) visit(m->from, true);
+            }
+        }
+    }
+
+    // A stage, built once: a second caller waits for the first one's result.
     Result<BuiltStage> build_stage(int index) {
-        if (auto it = built_.find(index); it != built_.end()) return it->second;
+        std::shared_future<Result<BuiltStage>> pending;
+        std::optional<std::promise<Result<BuiltStage>>> mine;
+        {
+            std::lock_guard lock(stages_mutex_);
+            if (auto it = stages_.find(index); it != stages_.end()) {
+                pending = it->second;
+            } else {
+                mine.emplace();
+                stages_.emplace(index, mine->get_future().share());
+            }
+        }
+        if (!mine) {
+            {
+                Unshared idle(clone_guard_);
+                pending.wait();
+            }
+            return pending.get();
+        }
+        Result<BuiltStage> result = build_stage_steps(index);
+        if (!result.ok()) {
+            std::lock_guard lock(stages_mutex_);
+            if (!first_error_) first_error_ = result.error();
+            failed_ = true;
+        }
+        mine->set_value(result);
+        return result;
+    }
+
+    Result<BuiltStage> build_stage_steps(int index) {
         const Stage& stage = plan_.stages[size_t(index)];
         std::string label = stage.name.empty() ? "stage-" + std::to_string(index) : stage.name;
         size_t total_steps = stage.instructions.size() + 1;
@@ -260,9 +353,9 @@ private:
             }
         }
         for (size_t i = 0; i < stage.instructions.size(); ++i) {
+            if (failed_) return Error("stopped: another stage failed");
             TRY(run_step(stage, stage.instructions[i], state, scope, flags, label, i + 2));
         }
-        built_[index] = state;
         return state;
     }
 
@@ -581,10 +674,18 @@ private:
             for (const auto& m : spec.mounts) {
                 if (auto missing = missing_mount_point(rootfs.rootfs(), m.destination)) mount_points.push_back(*missing);
             }
+            // Output lines name their stage while stages build side by side.
+            std::string prefix = parallel_ ? "[" + (stage.name.empty() ? "stage-" + std::to_string(stage.index) : stage.name) + "] " : "";
             auto print = [&](std::string_view text) {
-                if (!request_.quiet) out_ << '#' << step << ' ' << format_seconds(seconds_since(started)).substr(0) << ' ' << text << '\n';
+                std::shared_lock working(clone_guard_);
+                line(step, prefix + format_seconds(seconds_since(started)) + " " + std::string(text));
             };
-            auto status = run_in_container(spec, rootfs.rootfs(), rootfs.dir(), store_.root().run_dir() / "runtime", print);
+            Result<int> status = 0;
+            {
+                Unshared idle(clone_guard_);
+                status = run_in_container(spec, rootfs.rootfs(), rootfs.dir(), store_.root().run_dir() / "runtime", print,
+                                          &clone_guard_);
+            }
             if (!status.ok()) return at(in, "RUN: " + status.error().message);
             if (*status != 0) {
                 std::string shown;
@@ -771,8 +872,16 @@ private:
     Environment global_;
     std::map<std::string, std::optional<std::string>> global_args_;
     std::set<std::string> consumed_;
-    std::map<int, BuiltStage> built_;
-    int step_ = 0;
+    // Stages: built once each (futures), the first failure, whether several build at once.
+    std::mutex stages_mutex_;
+    std::map<int, std::shared_future<Result<BuiltStage>>> stages_;
+    std::optional<Error> first_error_;
+    std::atomic<bool> failed_ = false, parallel_ = false;
+    // Held shared by each thread while it works, exclusive while a RUN's container is
+    // cloned: the child then copies no lock (malloc, stdio) that another thread held.
+    std::shared_mutex clone_guard_;
+    std::mutex out_mutex_;  // progress lines, consumed_
+    std::atomic<int> step_ = 0;
     std::mutex mutex_;       // ssh agents
     std::mutex pull_mutex_;  // pulls, one at a time
     std::set<std::string> pulled_;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <mutex>
 
 #include "engine/runtime/linux_container.h"
 #include "engine/runtime/spec_defaults.h"
@@ -35,7 +36,8 @@ std::string random_id() {
 
 Result<int> run_in_container(const RunSpec& spec, const std::filesystem::path& rootfs,
                              const std::filesystem::path& work_dir, const std::filesystem::path& state_root,
-                             const std::function<void(std::string_view line)>& output) {
+                             const std::function<void(std::string_view line)>& output,
+                             std::shared_mutex* clone_guard) {
     runtime::ContainerConfig c;
     c.args = spec.args;
     c.env = spec.env;
@@ -61,7 +63,11 @@ Result<int> run_in_container(const RunSpec& spec, const std::filesystem::path& r
     options.state_root = state_root;
     options.stdio = {null_in.get(), write_end.get(), write_end.get()};
     options.cgroup_path = c.cgroups_path;
-    auto container = TRY(runtime::create(runtime_spec, work_dir, options));
+    std::unique_lock<std::shared_mutex> cloning;
+    if (clone_guard) cloning = std::unique_lock(*clone_guard);
+    auto created = runtime::create(runtime_spec, work_dir, options);
+    if (cloning) cloning.unlock();
+    auto container = TRY(std::move(created));
     write_end.reset();
     if (auto started = runtime::start(container); !started.ok()) {
         (void)runtime::destroy(container);

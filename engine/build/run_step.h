@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -26,9 +27,11 @@ struct RunSpec {
 
 // Runs `spec` in a container whose root is `rootfs` (bundle and runtime state under
 // `work_dir` and `state_root`); each output line goes to `output`. The exit status
-// (128 + signal when killed).
+// (128 + signal when killed). With `clone_guard`, it is held exclusive while the
+// container's init is cloned (the caller must not hold it).
 Result<int> run_in_container(const RunSpec& spec, const std::filesystem::path& rootfs,
                              const std::filesystem::path& work_dir, const std::filesystem::path& state_root,
-                             const std::function<void(std::string_view line)>& output);
+                             const std::function<void(std::string_view line)>& output,
+                             std::shared_mutex* clone_guard = nullptr);
 
 }  // namespace hako::build

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <mutex>
+
 #include "engine/sys/fd.h"
 
 namespace hako::build {
@@ -28,6 +30,10 @@ Result<StepRootfs> StepRootfs::mount(const image::ImageStore& store, const std::
     lower += rel + "/empty";
     std::string data = "lowerdir=" + lower;
     if (writable) data += ",upperdir=" + rel + "/upper,workdir=" + rel + "/work";
+    // The working folder is the process's: builds running stages side by side take
+    // turns here.
+    static std::mutex chdir_mutex;
+    std::lock_guard lock(chdir_mutex);
     sys::UniqueFd cwd(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (::chdir(store.root().path().c_str()) != 0)
         return Error::from_syscall("chdir", errno, store.root().path().string());
