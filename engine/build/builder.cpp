@@ -28,6 +28,7 @@
 #include "engine/build/run_mount.h"
 #include "engine/build/run_step.h"
 #include "engine/build/ssh_agent.h"
+#include "engine/build/step_network.h"
 #include "engine/build/step_rootfs.h"
 #include "engine/build/substitution.h"
 #include "engine/build/url_source.h"
@@ -121,6 +122,8 @@ public:
         TRY(load_definition());
         auto ingest = TRY(store_.root().ingest_lock());
         int target = TRY(target_stage());
+        if (const auto& n = request_.network; !n.empty() && n != "default" && n != "none" && n != "host")
+            (void)TRY(StepNetwork::join(request_.root, n, request_.root));  // only checks that it exists
         BuiltStage result = TRY(build_stages(target));
         image::ImageConfig config = result.image.config;
         for (const auto& [k, v] : request_.labels) config.config.labels[k] = v;
@@ -654,12 +657,17 @@ private:
         if (!has_path) spec.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         spec.cwd = config.working_dir.empty() ? "/" : config.working_dir;
         spec.user = config.user;
+        // The build's network (--network: default = host, none, host or a user network);
+        // RUN --network=default|none|host per step.
         std::string network = request_.network;
-        if (const Flag* f = in.flag("network")) network = f->value;
+        if (const Flag* f = in.flag("network")) {
+            if (f->value != "default" && f->value != "none" && f->value != "host")
+                return at(in, "RUN --network=" + f->value + ": use default, none or host");
+            if (f->value != "default") network = f->value;
+        }
         if (network.empty() || network == "default") network = "host";
-        if (network != "none" && network != "host")
-            return at(in, "RUN: network \"" + network + "\" is not supported (none or host)");
-        spec.network = network;
+        spec.network = network == "none" ? "none" : "host";
+        bool user_network = network != "none" && network != "host";
         spec.shm_size = request_.shm_size;
 
         StageImage next = state.image;
@@ -667,12 +675,23 @@ private:
             auto rootfs = TRY(StepRootfs::mount(store_, state.image.layers, true));
             TRY(make_dir_in_rootfs(rootfs.rootfs(), spec.cwd, {}));
             StepMounts mounts = TRY(prepare_mounts(stage, in, mount_specs, rootfs.dir()));
+            std::optional<StepNetwork> joined;
+            if (user_network) {
+                auto made = StepNetwork::join(request_.root, network, rootfs.dir());
+                if (!made.ok()) return at(in, "RUN: " + made.error().message);
+                joined.emplace(std::move(made).value());
+                spec.configure = [&joined](runtime::ContainerConfig& c) { return joined->configure(c); };
+                spec.attach = [&joined](pid_t pid) { return joined->attach(pid); };
+            }
             spec.mounts = mounts.mounts;
             spec.env.insert(spec.env.end(), mounts.env.begin(), mounts.env.end());
             // Mount points the runtime will create go again before the layer is made.
+            std::vector<std::string> targets;
+            for (const auto& m : spec.mounts) targets.push_back(m.destination);
+            if (user_network) targets.insert(targets.end(), {"/etc/hosts", "/etc/resolv.conf", "/etc/hostname"});
             std::vector<fs::path> mount_points;
-            for (const auto& m : spec.mounts) {
-                if (auto missing = missing_mount_point(rootfs.rootfs(), m.destination)) mount_points.push_back(*missing);
+            for (const auto& target : targets) {
+                if (auto missing = missing_mount_point(rootfs.rootfs(), target)) mount_points.push_back(*missing);
             }
             // Output lines name their stage while stages build side by side.
             std::string prefix = parallel_ ? "[" + (stage.name.empty() ? "stage-" + std::to_string(stage.index) : stage.name) + "] " : "";

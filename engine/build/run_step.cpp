@@ -50,6 +50,9 @@ Result<int> run_in_container(const RunSpec& spec, const std::filesystem::path& r
     c.rootfs = rootfs.string();
     std::string id = random_id();
     c.cgroups_path = "/hako/" + id;
+    if (spec.configure) {
+        if (auto configured = spec.configure(c); !configured.ok()) return Error("RUN: " + configured.error().message);
+    }
     auto built = runtime::build_spec(c, rootfs);
     if (!built.ok()) return Error("RUN: " + built.error().message);
     runtime::Spec runtime_spec = std::move(built).value();
@@ -69,6 +72,12 @@ Result<int> run_in_container(const RunSpec& spec, const std::filesystem::path& r
     if (cloning) cloning.unlock();
     auto container = TRY(std::move(created));
     write_end.reset();
+    if (spec.attach) {
+        if (auto attached = spec.attach(container.pid()); !attached.ok()) {
+            (void)runtime::destroy(container);
+            return Error("RUN: " + attached.error().message);
+        }
+    }
     if (auto started = runtime::start(container); !started.ok()) {
         (void)runtime::destroy(container);
         return std::move(started).error();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/runtime/spec.h"
+#include "engine/runtime/spec_defaults.h"
 #include "engine/sys/error.h"
 
 namespace hako::build {
@@ -20,9 +21,13 @@ struct RunSpec {
     std::vector<std::string> env;
     std::string cwd = "/";
     std::string user;
-    std::string network = "host";  // none | host
+    std::string network = "host";  // none | host (a user network: see configure and attach)
     int64_t shm_size = 0;
-    std::vector<runtime::Mount> mounts;  // --mount=type=cache|bind|tmpfs
+    std::vector<runtime::Mount> mounts;  // --mount=type=cache|bind|tmpfs|secret|ssh
+    // When set: edits the container's config before its spec is built, and acts on
+    // its init after the runtime created it and before it runs (a user network).
+    std::function<Result<void>(runtime::ContainerConfig&)> configure;
+    std::function<Result<void>(pid_t)> attach;
 };
 
 // Runs `spec` in a container whose root is `rootfs` (bundle and runtime state under
