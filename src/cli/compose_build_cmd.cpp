@@ -19,7 +19,7 @@ namespace hako::cli {
 namespace {
 
 struct BuildFlags {
-    std::vector<std::string> services, build_args;
+    std::vector<std::string> services, build_args, ssh;
     bool no_cache = false, pull = false, quiet = false;
 };
 
@@ -99,6 +99,10 @@ Result<build::BuildRequest> service_request(const Context& ctx, const project::P
             request.ssh[ssh->first] = ssh->second;
         }
     }
+    for (const auto& value : flags.ssh) {  // --ssh: for every service
+        auto ssh = TRY(build::parse_ssh_flag(value, ctx.environment, ctx.working_directory));
+        request.ssh[ssh.first] = ssh.second;
+    }
     request.docker_config = build::docker_config_path(ctx.environment);
     request.no_cache = flags.no_cache || (b.contains("no_cache") && b["no_cache"].is_boolean() && b["no_cache"].get<bool>());
     request.pull = flags.pull;
@@ -137,6 +141,8 @@ void add_compose_build_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--build-arg", f->build_args, "Set a build-time variable for services (KEY=VALUE)")
         ->allow_extra_args(false);
     cmd->add_flag("--no-cache", f->no_cache, "Do not use the cache when building the images");
+    cmd->add_option("--ssh", f->ssh, "SSH agent socket or keys for RUN --mount=type=ssh (default or ID=PATH[,PATH])")
+        ->allow_extra_args(false);
     cmd->add_flag("--pull", f->pull, "Always pull the base images from their registry");
     cmd->add_flag("-q,--quiet", f->quiet, "Print only the image ids");
     cmd->callback([f, &ctx] { ctx.exit_status = report(run_build(ctx, *f)); });
