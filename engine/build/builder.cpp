@@ -514,12 +514,28 @@ private:
         return std::pair{record.layers, record.id};
     }
 
+    // The content and metadata of a context path a RUN step binds (as COPY hashes
+    // its sources), so that a change there runs the step again.
+    Result<std::string> context_digest(const Instruction& in, const std::string& source) {
+        CopyRequest request;
+        request.instruction = "RUN --mount";
+        request.source_root = context_;
+        request.ignore = &ignore_;
+        request.sources = {source.empty() ? "." : source};
+        request.dest = "/";
+        request.dest_is_dir = true;
+        auto plan = plan_copy(request);
+        if (!plan.ok()) return at(in, plan.error().message);
+        return plan->digest;
+    }
+
     // What a RUN step's mounts hold while it runs: the runtime's mounts, variables for
     // the step (secret env=, SSH_AUTH_SOCK), and the owners behind the mounts.
     struct StepMounts {
         std::vector<runtime::Mount> mounts;
         std::vector<std::string> env;
         std::vector<StepRootfs> sources;
+        std::vector<ScratchView> views;
         std::optional<SecretFiles> secrets;
     };
 
@@ -551,6 +567,13 @@ private:
                 if (ec) return at(in, "RUN --mount: source \"" + m.source + "\": not found in " + origin);
                 if (real != root && real.string().rfind(root.string() + "/", 0) != 0)
                     return at(in, "RUN --mount: source \"" + m.source + "\" leads outside " + origin);
+                if (!m.read_only && m.from.empty()) {
+                    // rw: the step may write, the context stays as it is (BuildKit drops the writes).
+                    auto view = ScratchView::create(real, step_dir / ("bind-" + std::to_string(out.views.size())));
+                    if (!view.ok()) return at(in, "RUN --mount: " + view.error().message);
+                    out.views.push_back(std::move(view).value());
+                    real = out.views.back().path();
+                }
                 out.mounts.push_back({m.target, "bind", real.string(), {"rbind", m.read_only ? "ro" : "rw"}});
             } else if (m.type == "secret") {
                 auto it = request_.secrets.find(m.id);
@@ -621,6 +644,7 @@ private:
         std::vector<RunMount> mount_specs = TRY(parse_mounts(in));
         for (const auto& m : mount_specs) {
             if (!m.from.empty()) parts.push_back("mount-from " + TRY(mount_source(stage, in, m.from)).second);
+            if (m.type == "bind" && m.from.empty()) parts.push_back("mount-context " + TRY(context_digest(in, m.source)));
         }
         std::string key = cache_key(parts);
         if (auto hit = lookup(key)) {

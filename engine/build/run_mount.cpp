@@ -151,6 +151,37 @@ Result<fs::path> SecretFiles::add(const std::string& content, const RunMount& mo
     return file;
 }
 
+Result<ScratchView> ScratchView::create(const fs::path& source, const fs::path& dir) {
+    if (::mkdir(dir.c_str(), 0700) != 0) return Error::from_syscall("mkdir", errno, dir.string());
+    std::error_code ec;
+    if (!fs::is_directory(source, ec)) {
+        fs::path copy = dir / source.filename();
+        fs::copy_file(source, copy, ec);
+        if (ec) return Error::from_syscall("copy", ec.value(), source.string());
+        return ScratchView(copy, false);
+    }
+    if (source.string().find_first_of(":,\\") != std::string::npos)
+        return Error("a writable bind of " + source.string() + " (a path with ':', ',' or '\\') is not supported");
+    for (const char* sub : {"upper", "work", "merged"}) {
+        fs::path p = dir / sub;
+        if (::mkdir(p.c_str(), 0755) != 0) return Error::from_syscall("mkdir", errno, p.string());
+    }
+    std::string data = "lowerdir=" + source.string() + ",upperdir=" + (dir / "upper").string() +
+                       ",workdir=" + (dir / "work").string();
+    fs::path merged = dir / "merged";
+    if (::mount("overlay", merged.c_str(), "overlay", 0, data.c_str()) != 0)
+        return Error::from_syscall("mount overlay", errno, merged.string());
+    return ScratchView(merged, true);
+}
+
+ScratchView::ScratchView(ScratchView&& other) noexcept : path_(std::move(other.path_)), mounted_(other.mounted_) {
+    other.mounted_ = false;
+}
+
+ScratchView::~ScratchView() {
+    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
+}
+
 std::optional<fs::path> missing_mount_point(const fs::path& rootfs, const std::string& target) {
     fs::path relative;
     for (const auto& part : fs::path(target).relative_path()) {

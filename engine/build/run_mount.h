@@ -56,6 +56,24 @@ private:
     int count_ = 0;
 };
 
+// A writable view of a host folder or file whose writes are dropped (RUN
+// --mount=type=bind,rw from the context): an overlay with a scratch upper folder in
+// DIR, or a copy of a single file; unmounted with its owner.
+class ScratchView {
+public:
+    static Result<ScratchView> create(const std::filesystem::path& source, const std::filesystem::path& dir);
+    ScratchView(ScratchView&& other) noexcept;
+    ScratchView& operator=(ScratchView&&) = delete;
+    ~ScratchView();
+
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    ScratchView(std::filesystem::path path, bool mounted) : path_(std::move(path)), mounted_(mounted) {}
+    std::filesystem::path path_;
+    bool mounted_ = false;
+};
+
 // The shallowest component of absolute `target` missing from `rootfs` (relative to
 // it, e.g. "run/secrets"), which the runtime will create; nullopt when it all exists
 // or a symlink is on the way (then nothing is removed later).

@@ -2,10 +2,11 @@
 # hako image build's RUN mounts and build-wide options on the busybox test image:
 # --secret (file and env; never in a layer; a new value is a cache hit; a missing
 # required one names the line and the id), --ssh (an agent socket, keys served by a
-# started ssh-agent), --mount=type=bind,from=STAGE|IMAGE, --network NAME (the
-# network's DNS from RUN), stages built in parallel (and the first failure stops the
-# build), --pull and a missing base image pulled from a registry on loopback, and
-# compose build.secrets/build.ssh. Subnet 10.221.40.0/24.
+# started ssh-agent), --mount=type=bind,from=STAGE|IMAGE, bind from the context
+# (its content in the cache key, rw writes dropped), --network NAME (the network's
+# DNS from RUN), stages built in parallel (the first failure stops the build),
+# --pull and a missing base image pulled from a registry on loopback, and compose
+# build.secrets/build.ssh. Subnet 10.221.40.0/24.
 test_kind=build source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
 STATE=$R/root
 NET=hkbm-net-$$
@@ -94,6 +95,18 @@ check "... and the mount points are not in the layers" "$(layer_files hkbm-from 
 printf 'FROM busybox\nRUN --mount=type=bind,from=nosuchstage,target=/x true\n' >Dockerfile.nofrom
 build -f Dockerfile.nofrom .
 contains "an unknown stage or image in from= names the line" "$(log)" "Dockerfile.nofrom:2: RUN --mount from=nosuchstage"
+
+# --- bind from the context: its content is in the key; rw writes are dropped ---
+echo v1 >bound.txt && mkdir -p bound && echo inner >bound/f
+printf 'FROM busybox\nRUN --mount=type=bind,source=bound.txt,target=/a cat /a > /out\nRUN --mount=type=bind,source=bound,target=/d,rw echo w > /d/new && echo w >> /d/f\n' >Dockerfile.ctx
+build -f Dockerfile.ctx -t hkbm-ctx .
+check "a rw bind of the context leaves the context as it was" "$(ls bound | tr '\n' ' ')$(cat bound/f)" "f inner"
+touch bound.txt
+build -f Dockerfile.ctx -t hkbm-ctx .
+check "an mtime-only change of a bound file is a cache hit" "$(grep -c CACHED "$R/build.log")" "2"
+echo v2 >bound.txt
+build -f Dockerfile.ctx -t hkbm-ctx .
+check "a content change of a bound file runs the step again" "$(h container run --rm hkbm-ctx cat /out)" "v2"
 
 # --- --network NAME ---
 h network create --subnet 10.221.40.0/24 "$NET" >/dev/null
