@@ -693,6 +693,7 @@ private:
         spec.network = network == "none" ? "none" : "host";
         bool user_network = network != "none" && network != "host";
         spec.shm_size = request_.shm_size;
+        spec.cancel = &failed_;
 
         StageImage next = state.image;
         {

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -87,7 +88,12 @@ Result<int> run_in_container(const RunSpec& spec, const std::filesystem::path& r
     bool open = true;
     int wait_status = 0;
     bool exited = false;
+    bool killed = false;
     while (!exited || open) {
+        if (spec.cancel && spec.cancel->load() && !killed && !exited) {
+            ::kill(container.pid(), SIGKILL);  // the init of its own pid namespace: all of it goes
+            killed = true;
+        }
         if (open) {
             pollfd p{read_end.get(), POLLIN, 0};
             int ready = ::poll(&p, 1, exited ? 0 : 100);
@@ -108,8 +114,10 @@ Result<int> run_in_container(const RunSpec& spec, const std::filesystem::path& r
             }
         }
         if (!exited) {
-            pid_t r = ::waitpid(container.pid(), &wait_status, open ? WNOHANG : 0);
+            bool block = !open && !spec.cancel;
+            pid_t r = ::waitpid(container.pid(), &wait_status, block ? 0 : WNOHANG);
             if (r == container.pid()) exited = true;
+            else if (r == 0 && !open) ::usleep(20000);
             else if (r < 0 && errno != EINTR) return Error::from_syscall("waitpid", errno, id);
         }
     }

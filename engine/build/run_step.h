@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <atomic>
 #include <functional>
 #include <shared_mutex>
 #include <string>
@@ -28,6 +29,8 @@ struct RunSpec {
     // its init after the runtime created it and before it runs (a user network).
     std::function<Result<void>(runtime::ContainerConfig&)> configure;
     std::function<Result<void>(pid_t)> attach;
+    // When set and true, the step is killed (another stage of the build failed).
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 // Runs `spec` in a container whose root is `rootfs` (bundle and runtime state under

@@ -134,9 +134,12 @@ build --no-cache -f Dockerfile.par -t hkbm-par .
 elapsed=$((($(date +%s%N) - start) / 1000000))
 check "two independent stages build" "$(h container run --rm hkbm-par cat /a /b | tr '\n' ' ')" "a b "
 check "... side by side (under 1.9 s for two 1 s steps; took ${elapsed} ms)" "$((elapsed < 1900))" "1"
-printf 'FROM busybox AS a\nRUN sleep 0.3; exit 7\nFROM busybox AS b\nRUN sleep 1\nRUN echo never-run\nFROM busybox\nCOPY --from=a / /a\nCOPY --from=b / /b\n' >Dockerfile.pfail
+printf 'FROM busybox AS a\nRUN sleep 0.3; exit 7\nFROM busybox AS b\nRUN sleep 20\nRUN echo never-run\nFROM busybox\nCOPY --from=a / /a\nCOPY --from=b / /b\n' >Dockerfile.pfail
+start=$(date +%s%N)
 build --no-cache -f Dockerfile.pfail .
 check "a failing stage fails the build" "$?" "1"
+elapsed=$((($(date +%s%N) - start) / 1000000))
+check "... at once: the other stage's running step is killed (took ${elapsed} ms)" "$((elapsed < 5000))" "1"
 contains "... with that stage's error" "$(log)" 'Dockerfile.pfail:2: RUN: process "/bin/sh -c sleep 0.3; exit 7" did not complete successfully: exit code: 7'
 check "... and stops the other stage" "$(grep -c 'RUN echo never-run' "$R/build.log")" "0"
 
