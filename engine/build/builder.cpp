@@ -785,8 +785,8 @@ private:
             } else {
                 if (find_stage(*ref, int(plan_.stages.size())) >= 0)
                     return at(in, k + " --from=" + *ref + ": a stage can only copy from an earlier stage");
-                auto record = store_.resolve(*ref);
-                if (!record.ok()) return at(in, k + " --from=" + *ref + ": no stage or image of that name (" + record.error().message + ")");
+                auto record = image_for(in, *ref, k + " --from=" + *ref + ": no stage or image of that name");
+                if (!record.ok()) return std::move(record).error();
                 layers = record->layers;
                 parts.push_back(record->id);
             }
