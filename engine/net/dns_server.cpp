@@ -4,6 +4,8 @@
 #include "engine/net/dns_server.h"
 
 #include <arpa/inet.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <netinet/in.h>
@@ -29,6 +31,8 @@
 
 #include "engine/net/dns_forward.h"
 #include "engine/net/dns_records.h"
+#include "engine/net/nat.h"
+#include "engine/net/network_files.h"
 #include "engine/runtime/state.h"
 #include "engine/sys/fd.h"
 #include "engine/sys/file.h"
@@ -42,6 +46,8 @@ constexpr size_t kMaxConnections = 64;
 constexpr int64_t kConnectionIdleMs = 10'000;
 constexpr size_t kMaxForwardsPerConnection = 16;
 constexpr int kUdpBatch = 64;
+// A burst of ruleset changes (dockerd starting writes dozens) is checked once, after it settles.
+constexpr int64_t kFirewallSettleMs = 50;
 constexpr off_t kMaxLogSize = 1 << 20;
 
 int64_t now_ms() {
@@ -115,7 +121,7 @@ private:
         sockaddr_storage peer{};
         socklen_t peer_length = 0;
     };
-    enum class Source { Signal, Inotify, Control, Udp, Tcp, Connection, Upstream };
+    enum class Source { Signal, Inotify, Control, Firewall, Udp, Tcp, Connection, Upstream };
 
     void reload();
     void on_control();
@@ -123,6 +129,9 @@ private:
     void drain_inotify();
     void update_listeners();
     void maybe_exit_when_idle();
+    void open_firewall_events();
+    void on_firewall_event(int64_t now);
+    void check_firewall(int64_t now);
     [[noreturn]] void leave(int status);
     const NetworkRecords* network(const std::string& id) const;
     Listener* listener_for(const IpAddress& address);
@@ -141,6 +150,8 @@ private:
     ServerOptions options_;
     std::mt19937 random_;
     sys::UniqueFd log_fd_, signal_fd_, inotify_fd_, control_fd_;
+    sys::UniqueFd firewall_fd_;       // nftables change notifications
+    int64_t firewall_check_at_ = 0;  // when to check our FORWARD accepts again; 0: not due
     std::vector<NetworkRecords> networks_;
     std::vector<Listener> listeners_;
     bool listeners_dirty_ = true;
@@ -200,6 +211,7 @@ Result<void> Server::open() {
         ::chmod(control_path.c_str(), 0600);
     }
     forwarder_.set_upstreams(read_resolv_conf(options_.resolv_conf));
+    open_firewall_events();
     reload();
     update_listeners();
     std::string pid_line = std::to_string(getpid()) + " " + std::to_string(runtime::process_start_time(getpid())) + "\n";
@@ -207,6 +219,45 @@ Result<void> Server::open() {
     log("responder " + std::to_string(getpid()) + " started for " + options_.root.string() + " with " +
         std::to_string(forwarder_.upstream_count()) + " resolver(s) from " + options_.resolv_conf.string());
     return ok();
+}
+
+// dockerd (or anyone) may set the FORWARD policy to DROP after our networks exist:
+// every nftables change is announced on NFNLGRP_NFTABLES, and each is followed by a
+// check that our accepts are all there. iptables-legacy changes are not announced.
+void Server::open_firewall_events() {
+    firewall_fd_.reset(::socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_NETFILTER));
+    sockaddr_nl address{};
+    address.nl_family = AF_NETLINK;
+    address.nl_groups = 1u << (NFNLGRP_NFTABLES - 1);
+    if (!firewall_fd_ || ::bind(firewall_fd_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        log(std::string("cannot follow nftables changes: ") + std::strerror(errno));
+        firewall_fd_.reset();
+    }
+    firewall_check_at_ = now_ms();  // and once at start
+}
+
+void Server::on_firewall_event(int64_t now) {
+    char buffer[16384];
+    for (;;) {
+        ssize_t n = ::recv(firewall_fd_.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+        if (n > 0 || (n < 0 && (errno == EINTR || errno == ENOBUFS))) continue;  // ENOBUFS: some were lost
+        break;
+    }
+    if (firewall_check_at_ == 0) firewall_check_at_ = now + kFirewallSettleMs;
+}
+
+// Never waits for the networks lock: a CLI that holds it may be waiting for our reload.
+void Server::check_firewall(int64_t now) {
+    if (firewall_check_at_ == 0 || now < firewall_check_at_) return;
+    auto lock = sys::FileLock::try_acquire(net::networks_dir(options_.root) / "lock", sys::LockMode::Exclusive);
+    if (!lock.ok()) {
+        firewall_check_at_ = now + kFirewallSettleMs;
+        return;
+    }
+    firewall_check_at_ = 0;
+    if (networks_.empty()) return;
+    if (auto ensured = net::ensure_forward_accepts(options_.root); !ensured.ok())
+        log("FORWARD accepts: " + ensured.error().message);
 }
 
 void Server::watch_tree() {
@@ -555,6 +606,7 @@ void Server::run() {
         add(signal_fd_.get(), POLLIN, Source::Signal, 0);
         add(inotify_fd_.get(), POLLIN, Source::Inotify, 0);
         if (control_fd_) add(control_fd_.get(), POLLIN, Source::Control, 0);
+        if (firewall_fd_) add(firewall_fd_.get(), POLLIN, Source::Firewall, 0);
         for (size_t i = 0; i < listeners_.size(); ++i) {
             if (listeners_[i].udp) add(listeners_[i].udp.get(), POLLIN, Source::Udp, i);
             if (listeners_[i].tcp) add(listeners_[i].tcp.get(), POLLIN, Source::Tcp, i);
@@ -568,6 +620,10 @@ void Server::run() {
         int64_t now = now_ms();
         int timeout = forwarder_.next_timeout_ms(now);
         if (!connections_.empty() || networks_.empty()) timeout = timeout < 0 ? 1000 : std::min(timeout, 1000);
+        if (firewall_check_at_ != 0) {
+            int until = static_cast<int>(std::max<int64_t>(0, firewall_check_at_ - now));
+            timeout = timeout < 0 ? until : std::min(timeout, until);
+        }
         int ready = ::poll(fds.data(), fds.size(), timeout);
         if (ready < 0 && errno != EINTR) {
             log(std::string("poll: ") + std::strerror(errno));
@@ -592,6 +648,7 @@ void Server::run() {
                 }
                 case Source::Inotify: drain_inotify(); break;
                 case Source::Control: on_control(); break;
+                case Source::Firewall: on_firewall_event(now); break;
                 case Source::Udp: on_udp(fds[i].fd); break;
                 case Source::Tcp: on_accept(fds[i].fd); break;
                 case Source::Connection: on_connection(index, fds[i].revents); break;
@@ -604,6 +661,7 @@ void Server::run() {
         forwarder_.expire(now_ms(), done);
         deliver_forwarded(done);
         close_idle(now);
+        check_firewall(now_ms());
     }
 }
 

@@ -1,6 +1,7 @@
 // This file declares the DNS responder process of a state root: one poll loop that
 // listens on every bridge network's gateway (UDP and TCP port 53), answers each
-// network's own names, forwards the rest, and follows ROOT/networks as it changes.
+// network's own names, forwards the rest, and follows ROOT/networks as it changes;
+// it also puts back hako's FORWARD accepts whenever an nftables change removed them.
 #pragma once
 
 #include <filesystem>

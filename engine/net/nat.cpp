@@ -6,9 +6,11 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "engine/net/ipam.h"
+#include "engine/net/ipv6_forwarding.h"
 #include "engine/net/netlink.h"
 #include "engine/net/nft_elements.h"
 #include "engine/sys/digest.h"
@@ -45,6 +47,14 @@ std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
 
 bool is_bridge(const NetworkRecord& n) { return n.driver == "bridge" && !n.bridge.empty(); }
 
+// IPv6 enabled, with an IPv6 subnet: its containers get IPv6 addresses.
+bool routes_ipv6(const NetworkRecord& n) {
+    if (!n.enable_ipv6) return false;
+    for (const auto& s : n.subnets)
+        if (auto subnet = parse_subnet(s.subnet); subnet.ok() && subnet->base.family == AF_INET6) return true;
+    return false;
+}
+
 // The four port maps: by family, with a host address in the key or for every address.
 struct PortMap {
     const char* name;
@@ -56,10 +66,16 @@ constexpr PortMap kAddress6{"ports6_address", "ipv6_addr . inet_proto . inet_ser
 constexpr PortMap kAny6{"ports6_any", "inet_proto . inet_service : ipv6_addr . inet_service"};
 constexpr PortMap kPortMaps[] = {kAddress4, kAny4, kAddress6, kAny6};
 
-// The handles of our rules in iptables-nft's FORWARD chain of `family`; nullopt when
-// there is no such chain.
-std::optional<std::vector<long>> our_forward_rules(nft_ctx* ctx, const std::string& family, const std::string& table) {
+// Our rules in iptables-nft's FORWARD chain of one family: their handles and what
+// each lets through ("iifname hk-…" / "oifname hk-…").
+struct ForwardRules {
     std::vector<long> handles;
+    std::set<std::string> matches;
+};
+
+// Our rules in `family filter FORWARD`; nullopt when there is no such chain.
+std::optional<ForwardRules> our_forward_rules(nft_ctx* ctx, const std::string& family, const std::string& table) {
+    ForwardRules ours;
     nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
     auto listed = run(ctx, "list chain " + family + " filter FORWARD");
     nft_ctx_output_set_flags(ctx, 0);
@@ -69,11 +85,41 @@ std::optional<std::vector<long>> our_forward_rules(nft_ctx* ctx, const std::stri
         for (const auto& item : j.at("nftables")) {
             if (!item.contains("rule")) continue;
             const auto& rule = item["rule"];
-            if (rule.value("comment", "") == table) handles.push_back(rule.value("handle", 0L));
+            if (rule.value("comment", "") != table) continue;
+            ours.handles.push_back(rule.value("handle", 0L));
+            for (const auto& expr : rule.value("expr", nlohmann::json::array())) {
+                if (!expr.contains("match")) continue;
+                const auto& match = expr["match"];
+                std::string key = match.at("left").at("meta").value("key", "");
+                if (match.at("right").is_string()) ours.matches.insert(key + " " + match["right"].get<std::string>());
+            }
         }
     } catch (const std::exception&) {
+        ours.matches.clear();  // unreadable: replaced as a whole
     }
-    return handles;
+    return ours;
+}
+
+// The commands that make our accepts in iptables-nft's FORWARD chains (ip and ip6)
+// let every bridge of `networks` through, both ways; empty when they already do.
+// An accept in our own table would not override a DROP policy (or rule) in another
+// base chain of the forward hook, as dockerd sets: so they go where the drop is.
+std::string forward_accepts_script(nft_ctx* ctx, const std::string& table, const std::vector<NetworkRecord>& networks) {
+    std::set<std::string> wanted;
+    for (const auto& n : networks)
+        if (is_bridge(n)) wanted.insert({"iifname " + n.bridge, "oifname " + n.bridge});
+    std::string script;
+    for (const std::string family : {"ip", "ip6"}) {
+        auto ours = our_forward_rules(ctx, family, table);
+        if (!ours) continue;  // no iptables-nft FORWARD chain: nothing to let through
+        if (ours->matches == wanted && ours->handles.size() == wanted.size()) continue;
+        for (long handle : ours->handles)
+            script += "delete rule " + family + " filter FORWARD handle " + std::to_string(handle) + "\n";
+        for (const std::string& match : wanted)
+            script += "insert rule " + family + " filter FORWARD " + match.substr(0, match.find(' ')) + " " +
+                      in_quotes(match.substr(match.find(' ') + 1)) + " accept comment " + in_quotes(table) + "\n";
+    }
+    return script;
 }
 
 // Replaces the rules of `chain` (created when missing, with `hook` when given).
@@ -173,33 +219,18 @@ std::string render_nat_table(const std::string& table, const std::vector<Network
 Result<void> sync_nat(const fs::path& root) {
     auto networks = TRY(read_networks(root));
     std::map<std::string, std::vector<Endpoint>> endpoints;
-    bool any_bridge = false, any_outbound = false;
+    bool any_bridge = false, any_outbound = false, any_outbound_ipv6 = false;
     for (const auto& n : networks) {
         if (!is_bridge(n)) continue;
         any_bridge = true;
         any_outbound = any_outbound || !n.internal;
+        any_outbound_ipv6 = any_outbound_ipv6 || (!n.internal && routes_ipv6(n));
         endpoints[n.id] = list_endpoints(root, n.id);
     }
     std::string table = nat_table_name(root);
     Ctx ctx = make_ctx();
     if (!ctx) return Error("nftables: cannot create a context");
-    std::string script;
-    // Our accepts in iptables-nft's FORWARD chains: an accept in our own table does
-    // not override a DROP policy (or rule) there, so they go where the drop is.
-    for (const std::string family : {"ip", "ip6"}) {
-        auto ours = our_forward_rules(ctx.get(), family, table);
-        if (!ours) continue;  // no iptables-nft FORWARD chain: nothing to let through
-        for (long handle : *ours)
-            script += "delete rule " + family + " filter FORWARD handle " + std::to_string(handle) + "\n";
-        if (!any_bridge) continue;
-        for (const auto& n : networks) {
-            if (!is_bridge(n)) continue;
-            script += "insert rule " + family + " filter FORWARD oifname " + in_quotes(n.bridge) + " accept comment " +
-                      in_quotes(table) + "\n";
-            script += "insert rule " + family + " filter FORWARD iifname " + in_quotes(n.bridge) + " accept comment " +
-                      in_quotes(table) + "\n";
-        }
-    }
+    std::string script = forward_accepts_script(ctx.get(), table, networks);
     if (any_bridge) {
         script += render_nat_table(table, networks, endpoints);
     } else {
@@ -207,6 +238,20 @@ Result<void> sync_nat(const fs::path& root) {
     }
     TRY(run(ctx.get(), script));
     if (any_outbound) (void)write_sysctl("net/ipv4/ip_forward", "1");
+    if (any_outbound_ipv6)
+        TRY(hold_ipv6_forwarding(table));
+    else
+        TRY(release_ipv6_forwarding(table));
+    return ok();
+}
+
+Result<void> ensure_forward_accepts(const fs::path& root) {
+    auto networks = TRY(read_networks(root));
+    Ctx ctx = make_ctx();
+    if (!ctx) return Error("nftables: cannot create a context");
+    std::string script = forward_accepts_script(ctx.get(), nat_table_name(root), networks);
+    if (script.empty()) return ok();
+    TRY(run(ctx.get(), script));
     return ok();
 }
 

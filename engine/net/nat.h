@@ -35,8 +35,15 @@ enum class PortChange { Add, Delete };
 std::string render_port_elements(const std::string& table, const Endpoint& endpoint, PortChange change);
 
 // Brings the kernel's rules in line with ROOT/networks (the caller holds lock_networks):
-// the table and forward accepts when a bridge network exists, none of them otherwise.
+// the table and forward accepts when a bridge network exists, none of them otherwise;
+// IPv6 forwarding held while one of them routes IPv6 out (ipv6_forwarding.h).
 Result<void> sync_nat(const std::filesystem::path& root);
+
+// Puts back our accepts in iptables-nft's FORWARD chains when they are not all there
+// (dockerd started after the networks, or someone flushed the chain); reads first and
+// writes nothing when they are. The DNS responder calls it on every ruleset change.
+// The caller holds lock_networks.
+Result<void> ensure_forward_accepts(const std::filesystem::path& root);
 
 // Adds or deletes one endpoint's published ports in one nfnetlink transaction (the caller
 // holds lock_networks; for Delete its endpoint file is already gone). When that fails
