@@ -104,6 +104,7 @@ struct InitArguments {
     Stdio stdio;
     std::string id;
     fs::path bundle;
+    const SeccompProgram* seccomp;  // compiled before clone; nullptr: none
 };
 
 HookState hook_state(const Spec& spec, const std::string& id, const fs::path& bundle, pid_t pid, const char* status) {
@@ -176,7 +177,7 @@ void reset_signals() {
     if (chdir(spec.process.cwd.c_str()) != 0)
         fail_child(a.sync_fd, Error::from_syscall("chdir", errno, spec.process.cwd));
     step(apply_rlimits(spec.process.rlimits), "rlimits");
-    step(apply_process_identity(spec.process, spec.linux_spec.seccomp), "process identity");
+    step(apply_process_identity(spec.process, a.seccomp), "process identity");
     prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);  // the creator may exit now (runc-like create)
     send_message(a.sync_fd, "OK");
     // Parked until start() opens the fifo for reading.
@@ -209,6 +210,20 @@ bool valid_id(const std::string& id) {
     for (char c : id)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) return false;
     return true;
+}
+
+// Where compiled seccomp programs of containers under `state_root` are kept: a
+// hidden folder beside the containers' state folders (a listing of the state root
+// shows containers only).
+fs::path seccomp_cache_dir(const fs::path& state_root) { return state_root / ".seccomp"; }
+
+// The spec's profile compiled in the runtime's process, so the container's init
+// (already in its rootfs, where no cache is reachable) only loads it.
+Result<std::optional<SeccompProgram>> compile_profile(const Spec& spec, const fs::path& state_root) {
+    if (!spec.linux_spec.seccomp) return std::optional<SeccompProgram>{};
+    if (state_root.empty()) return std::optional<SeccompProgram>{TRY(compile_seccomp(*spec.linux_spec.seccomp))};
+    return std::optional<SeccompProgram>{
+        TRY(compile_seccomp_cached(*spec.linux_spec.seccomp, seccomp_cache_dir(state_root)))};
 }
 
 void reap(pid_t pid) {
@@ -270,12 +285,15 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
         if (!opened.ok()) return cleanup(std::move(opened).error());
         pty = std::move(opened).value();
     }
+    auto seccomp = compile_profile(spec, options.state_root);
+    if (!seccomp.ok()) return cleanup(std::move(seccomp).error().context("seccomp"));
     auto sockets = socket_pair();
     if (!sockets.ok()) return cleanup(std::move(sockets).error());
     auto [parent_end, child_end] = std::move(sockets).value();
 
-    InitArguments arguments{&spec,         rootfs,     plan,      child_end.get(), fifo_fd,
-                            pty.slave.valid() ? pty.slave.get() : -1, options.stdio, options.id, bundle_dir};
+    InitArguments arguments{&spec,         rootfs,     plan,       child_end.get(), fifo_fd,
+                            pty.slave.valid() ? pty.slave.get() : -1, options.stdio, options.id, bundle_dir,
+                            *seccomp ? &**seccomp : nullptr};
     pid_t pid = static_cast<pid_t>(syscall(SYS_clone, plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
     if (pid < 0) return cleanup(Error::from_syscall("clone", errno, options.id));
     if (pid == 0) {
@@ -418,6 +436,7 @@ Result<ExecResult> exec(const Container& c, const Process& process, const Stdio&
     if (process.args.empty()) return Error::usage("exec: no command given");
     if (!init_alive(c.state)) return Error("container " + c.state.id + " is not running");
     auto namespaces = TRY(open_namespaces_of(c.state.pid));
+    auto seccomp = TRY(compile_profile(c.spec, c.dir.empty() ? fs::path() : c.dir.parent_path()));
     auto [parent_end, child_end] = TRY(socket_pair());
     Pty pty;
     if (process.terminal) pty = TRY(open_pty());
@@ -446,7 +465,7 @@ Result<ExecResult> exec(const Container& c, const Process& process, const Stdio&
         step(attach_stdio(pty.slave.valid() ? pty.slave.get() : -1, stdio), "stdio");
         if (chdir(process.cwd.c_str()) != 0) fail_child(sync_fd, Error::from_syscall("chdir", errno, process.cwd));
         step(apply_rlimits(process.rlimits), "rlimits");
-        step(apply_process_identity(process, c.spec.linux_spec.seccomp), "process identity");
+        step(apply_process_identity(process, seccomp ? &*seccomp : nullptr), "process identity");
         exec_process(process);  // the sync socket closes on exec: EOF means success
     }
     child_end.reset();

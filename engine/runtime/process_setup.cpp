@@ -15,7 +15,6 @@
 #include <map>
 
 #include "engine/runtime/capabilities.h"
-#include "engine/runtime/seccomp.h"
 
 namespace hako::runtime {
 
@@ -44,7 +43,13 @@ Result<void> apply_rlimits(const std::vector<Rlimit>& rlimits) {
 }
 
 Result<void> apply_process_identity(const Process& process, const std::optional<Seccomp>& seccomp) {
-    if (seccomp && !process.no_new_privileges) TRY(load_seccomp(*seccomp));
+    if (!seccomp) return apply_process_identity(process, static_cast<const SeccompProgram*>(nullptr));
+    auto program = TRY(compile_seccomp(*seccomp));
+    return apply_process_identity(process, &program);
+}
+
+Result<void> apply_process_identity(const Process& process, const SeccompProgram* seccomp) {
+    if (seccomp && !process.no_new_privileges) TRY(load_seccomp_program(*seccomp));
     TRY(drop_bounding_set(TRY(capability_mask(process.capabilities.bounding))));
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return Error::from_syscall("prctl(PR_SET_KEEPCAPS)", errno);
     const auto& user = process.user;
@@ -58,7 +63,7 @@ Result<void> apply_process_identity(const Process& process, const std::optional<
     TRY(apply_capabilities(process.capabilities));
     if (process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return Error::from_syscall("prctl(PR_SET_NO_NEW_PRIVS)", errno);
-    if (seccomp && process.no_new_privileges) TRY(load_seccomp(*seccomp));
+    if (seccomp && process.no_new_privileges) TRY(load_seccomp_program(*seccomp));
     umask(process.user.umask.value_or(022));
     return ok();
 }

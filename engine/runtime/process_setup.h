@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/runtime/seccomp.h"
 #include "engine/runtime/spec.h"
 #include "engine/sys/error.h"
 
@@ -21,6 +22,9 @@ Result<void> apply_rlimits(const std::vector<Rlimit>& rlimits);
 // `seccomp` (before the capability drop when no_new_privileges is off: without
 // it, loading a filter needs CAP_SYS_ADMIN), then the umask.
 Result<void> apply_process_identity(const Process& process, const std::optional<Seccomp>& seccomp);
+// The same with a program compiled beforehand (nullptr: no seccomp); nothing is
+// compiled in the container's process.
+Result<void> apply_process_identity(const Process& process, const SeccompProgram* seccomp);
 
 // Where the exit status of a failed exec comes from, as docker reports it.
 struct ExecLookupError {

@@ -1,10 +1,22 @@
-// This file implements loading an OCI seccomp profile with libseccomp.
+// This file implements compiling an OCI seccomp profile with libseccomp, the
+// per-state-root cache of compiled programs, and loading a program with seccomp(2).
 #include "engine/runtime/seccomp.h"
 
+#include <fcntl.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
+#include <cstring>
 #include <map>
 #include <memory>
+
+#include "engine/sys/digest.h"
+#include "engine/sys/fd.h"
+#include "engine/sys/file.h"
 
 namespace hako::runtime {
 namespace {
@@ -45,9 +57,44 @@ Result<uint32_t> arch_of(const std::string& name) {
     return it->second;
 }
 
+// The profile and everything else the compiled program depends on, as text for the cache key.
+std::string cache_key(const Seccomp& profile) {
+    std::string text = "hako-seccomp-1\n";
+    utsname host{};
+    if (::uname(&host) == 0) text += std::string(host.machine) + " " + host.release + "\n";
+    const scmp_version* version = seccomp_version();
+    if (version) text += std::to_string(version->major) + "." + std::to_string(version->minor) + "." +
+                         std::to_string(version->micro) + "\n";
+    auto optional_number = [](const std::optional<uint32_t>& value) {
+        return value ? std::to_string(*value) : std::string("-");
+    };
+    text += profile.default_action + " " + optional_number(profile.default_errno_ret) + "\n";
+    for (const auto& arch : profile.architectures) text += arch + ",";
+    text += "\n";
+    for (const auto& rule : profile.syscalls) {
+        text += rule.action + " " + optional_number(rule.errno_ret) + " [";
+        for (const auto& name : rule.names) text += name + ",";
+        text += "] (";
+        for (const auto& arg : rule.args)
+            text += std::to_string(arg.index) + " " + arg.op + " " + std::to_string(arg.value) + " " +
+                    std::to_string(arg.value_two) + ";";
+        text += ")\n";
+    }
+    return text;
+}
+
+Result<SeccompProgram> program_from_bytes(std::string_view bytes) {
+    if (bytes.empty() || bytes.size() % sizeof(sock_filter) != 0 || bytes.size() / sizeof(sock_filter) > BPF_MAXINSNS)
+        return Error("seccomp: a compiled program of " + std::to_string(bytes.size()) + " bytes is not a BPF program");
+    SeccompProgram program;
+    program.instructions.resize(bytes.size() / sizeof(sock_filter));
+    std::memcpy(program.instructions.data(), bytes.data(), bytes.size());
+    return program;
+}
+
 }  // namespace
 
-Result<void> load_seccomp(const Seccomp& profile) {
+Result<SeccompProgram> compile_seccomp(const Seccomp& profile) {
     uint32_t default_action = TRY(action_of(profile.default_action, profile.default_errno_ret));
     Filter filter(seccomp_init(default_action));
     if (!filter) return Error("seccomp_init failed");
@@ -77,9 +124,42 @@ Result<void> load_seccomp(const Seccomp& profile) {
             if (rc != 0 && rc != -EEXIST) return Error::from_syscall("seccomp_rule_add", -rc, name);
         }
     }
-    int rc = seccomp_load(filter.get());
-    if (rc != 0) return Error::from_syscall("seccomp_load", -rc);
+    // libseccomp 2.5 exports only to an fd: a memfd, read back.
+    sys::UniqueFd memory(static_cast<int>(::memfd_create("hako-seccomp", MFD_CLOEXEC)));
+    if (!memory) return Error::from_syscall("memfd_create", errno, "seccomp");
+    if (int rc = seccomp_export_bpf(filter.get(), memory.get()); rc != 0)
+        return Error::from_syscall("seccomp_export_bpf", -rc);
+    off_t size = ::lseek(memory.get(), 0, SEEK_END);
+    if (size < 0) return Error::from_syscall("lseek", errno, "seccomp");
+    std::string bytes(static_cast<size_t>(size), '\0');
+    if (::pread(memory.get(), bytes.data(), bytes.size(), 0) != size) return Error::from_syscall("pread", errno, "seccomp");
+    return program_from_bytes(bytes);
+}
+
+Result<SeccompProgram> compile_seccomp_cached(const Seccomp& profile, const std::filesystem::path& cache_dir) {
+    std::string key = sys::sha256_digest(cache_key(profile)).substr(7);
+    std::filesystem::path file = cache_dir / (key + ".bpf");
+    if (auto bytes = sys::read_file(file, BPF_MAXINSNS * sizeof(sock_filter)); bytes.ok()) {
+        if (auto program = program_from_bytes(*bytes); program.ok()) return program;
+    }
+    auto program = TRY(compile_seccomp(profile));
+    std::error_code ec;
+    std::filesystem::create_directories(cache_dir, ec);
+    std::string_view bytes(reinterpret_cast<const char*>(program.instructions.data()),
+                           program.instructions.size() * sizeof(sock_filter));
+    // A cache entry lost in a crash is compiled again: no fsync.
+    (void)sys::write_file_atomic(file, bytes, 0600, sys::Durability::Volatile);
+    return program;
+}
+
+Result<void> load_seccomp_program(const SeccompProgram& program) {
+    sock_fprog prog{static_cast<unsigned short>(program.instructions.size()),
+                    const_cast<sock_filter*>(program.instructions.data())};
+    if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
+        return Error::from_syscall("seccomp(SECCOMP_SET_MODE_FILTER)", errno);
     return ok();
 }
+
+Result<void> load_seccomp(const Seccomp& profile) { return load_seccomp_program(TRY(compile_seccomp(profile))); }
 
 }  // namespace hako::runtime
