@@ -40,18 +40,28 @@ std::vector<std::string> split(std::string_view text, char separator) {
     return out;
 }
 
-Result<std::vector<CgroupMount>> host_mounts() {
-    auto text = TRY(sys::read_file("/proc/self/mountinfo", 16 << 20));
-    auto mounts = parse_cgroup_mounts(text);
-    if (mounts.empty()) return Error("no cgroup hierarchy is mounted");
-    return mounts;
-}
-
 fs::path join(const fs::path& mountpoint, const std::string& path) {
     return mountpoint / fs::path(path).relative_path();
 }
 
 }  // namespace
+
+Result<std::vector<CgroupMount>> host_cgroup_mounts() {
+    struct Cached {
+        std::vector<CgroupMount> mounts;
+        std::optional<Error> error;
+    };
+    static const Cached cached = [] {
+        Cached c;
+        auto text = sys::read_file("/proc/self/mountinfo", 16 << 20);
+        if (!text.ok()) c.error = std::move(text).error();
+        else c.mounts = parse_cgroup_mounts(*text);
+        if (!c.error && c.mounts.empty()) c.error = Error("no cgroup hierarchy is mounted");
+        return c;
+    }();
+    if (cached.error) return *cached.error;
+    return cached.mounts;
+}
 
 std::vector<CgroupMount> parse_cgroup_mounts(std::string_view mountinfo) {
     std::vector<CgroupMount> out;
@@ -153,7 +163,7 @@ Result<void> write_cgroup_file(const fs::path& file, std::string_view value) {
 }
 
 Result<Cgroup> Cgroup::open(const std::string& path) {
-    auto mounts = TRY(host_mounts());
+    auto mounts = TRY(host_cgroup_mounts());
     Cgroup group;
     group.path_ = path;
     group.layout_ = layout_of(mounts);
@@ -178,7 +188,7 @@ Result<Cgroup> Cgroup::open(const std::string& path) {
 
 Result<Cgroup> Cgroup::create(const std::string& path, const Resources& resources) {
     if (path.empty() || path.find("..") != std::string::npos) return Error("invalid cgroup path \"" + path + "\"");
-    auto mounts = TRY(host_mounts());
+    auto mounts = TRY(host_cgroup_mounts());
     CgroupLayout layout = layout_of(mounts);
     bool cpuset = resources.cpuset_cpus && !resources.cpuset_cpus->empty();
     std::erase_if(mounts, [&](const CgroupMount& m) { return !uses_hierarchy(m, layout, cpuset); });

@@ -28,6 +28,9 @@ struct CgroupMount {
 
 // Every cgroup and cgroup2 mount listed in /proc/self/mountinfo text.
 std::vector<CgroupMount> parse_cgroup_mounts(std::string_view mountinfo);
+// The host's hierarchies, parsed from /proc/self/mountinfo once per process: they
+// do not change while a hako process runs, and a run used to read that file three times.
+Result<std::vector<CgroupMount>> host_cgroup_mounts();
 // V2 when the only hierarchy is cgroup2, Hybrid when v1 hierarchies sit beside a
 // cgroup2 one, V1 otherwise.
 CgroupLayout layout_of(const std::vector<CgroupMount>& mounts);

@@ -58,8 +58,8 @@ std::vector<DeviceRule> default_device_rules(bool privileged) {
 }
 
 bool host_is_pure_cgroup_v2() {
-    auto text = sys::read_file("/proc/self/mountinfo", 16 << 20);
-    return text.ok() && layout_of(parse_cgroup_mounts(*text)) == CgroupLayout::V2;
+    auto mounts = host_cgroup_mounts();
+    return mounts.ok() && layout_of(*mounts) == CgroupLayout::V2;
 }
 
 }  // namespace
