@@ -274,7 +274,8 @@ std::vector<std::filesystem::path> ImageStore::layer_dirs(const ImageRecord& ima
 }
 
 Result<std::vector<std::filesystem::path>> ImageStore::layer_dirs(const std::string& id) const {
-    ImageRecord r = TRY(record(id));
+    // Layers need no tags: repositories.json stays unread (a container start calls this).
+    ImageRecord r = TRY(read_record(id, Index{}));
     return layer_dirs(r);
 }
 

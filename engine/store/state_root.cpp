@@ -26,11 +26,18 @@ Result<StateRoot> StateRoot::open(const std::filesystem::path& root_arg) {
     if (ec) return Error("state root " + root_arg.string() + ": " + ec.message());
     if (root.has_filename() == false && root != root.root_path()) root = root.parent_path();
 
+    std::filesystem::path run = root == kDefaultRoot ? std::filesystem::path("/run/hako") : root / "run";
+    StateRoot sr(root, run);
+    // A root made before has every folder: the one made last (tmp) and the run
+    // folder say so in two calls, where the full check is some twenty, and one
+    // hako command opens the root three or four times.
+    struct stat tmp {}, run_st {};
+    if (::stat(sr.tmp_dir().c_str(), &tmp) == 0 && S_ISDIR(tmp.st_mode) && ::stat(run.c_str(), &run_st) == 0 &&
+        S_ISDIR(run_st.st_mode))
+        return sr;
+
     std::filesystem::create_directories(root, ec);
     if (ec) return Error("state root " + root.string() + ": " + ec.message());
-    std::filesystem::path run = root == kDefaultRoot ? std::filesystem::path("/run/hako") : root / "run";
-
-    StateRoot sr(root, run);
     TRY(ensure_dir(root, 0711));
     TRY(ensure_dir(root / "blobs", 0700));
     TRY(ensure_dir(sr.blobs_dir(), 0700));

@@ -2,6 +2,7 @@
 #include "engine/sys/digest.h"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <cstdlib>
@@ -12,7 +13,18 @@ namespace hako::sys {
 
 void Sha256::CtxFree::operator()(evp_md_ctx_st* ctx) const { EVP_MD_CTX_free(ctx); }
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+namespace {
+
+// Hashing needs no configuration: without this, OpenSSL's first use reads
+// /usr/lib/ssl/openssl.cnf (and what it includes) in every hako process.
+bool init_crypto() {
+    static const bool done = OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr) == 1;
+    return done;
+}
+
+}  // namespace
+
+Sha256::Sha256() : ctx_((init_crypto(), EVP_MD_CTX_new())) {
     // Allocation or init failing leaves no sane way to hash: stop the program.
     if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) std::abort();
 }
