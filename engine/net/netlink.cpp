@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <random>
 
 #include "engine/sys/fd.h"
 #include "engine/sys/file.h"
@@ -160,6 +161,24 @@ Result<void> ensure_bridge(const NetlinkSocket& sock, const std::string& name, i
         LinkPtr bridge(rtnl_link_bridge_alloc());
         rtnl_link_set_name(bridge.get(), name.c_str());
         rtnl_link_set_mtu(bridge.get(), static_cast<unsigned>(mtu));
+        // A MAC of its own: a bridge without one takes the lowest of its ports', so it
+        // changed whenever that container went, and the others' ARP entries for the
+        // gateway pointed nowhere for seconds (the lost DNS replies, 5 s retries).
+        // 02:42 + the first IPv4 gateway, as containers get 02:42 + their address.
+        NlAddrPtr mac;
+        for (const auto& a : addresses) {
+            if (a.address.family != AF_INET) continue;
+            uint8_t bytes[6] = {0x02, 0x42, a.address.bytes[0], a.address.bytes[1], a.address.bytes[2], a.address.bytes[3]};
+            mac.reset(nl_addr_build(AF_LLC, bytes, sizeof bytes));
+            break;
+        }
+        if (!mac) {  // IPv6 only: a random one, locally administered
+            std::random_device random;
+            uint32_t r = random();
+            uint8_t bytes[6] = {0x02, 0x42, uint8_t(r >> 24), uint8_t(r >> 16), uint8_t(r >> 8), uint8_t(r)};
+            mac.reset(nl_addr_build(AF_LLC, bytes, sizeof bytes));
+        }
+        if (mac) rtnl_link_set_addr(bridge.get(), mac.get());
         int err = rtnl_link_add(sock.get(), bridge.get(), NLM_F_CREATE | NLM_F_EXCL);
         if (err < 0 && err != -NLE_EXIST) return nl_error("create bridge " + name, err);
     }
