@@ -8,13 +8,10 @@
 # and both are put back after. All of it runs in a private network namespace, so
 # the host's own firewall and sysctls are never touched.
 # Subnets: 10.222.1.0/24, fd00:222:1::/64; outside 10.222.250.0/24, fd00:222:ffff::/64.
+# Once more inside a network namespace of its own (as root; check_lib skips otherwise).
+[[ $EUID -ne 0 || -n ${HK222_INNER:-} ]] || exec unshare --net -- env HK222_INNER=1 bash "${BASH_SOURCE[0]}"
 test_kind=network
 source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
-if [[ -z ${HK222_INNER:-} ]]; then
-  rm -rf "$R"
-  trap - EXIT
-  exec unshare --net -- env HK222_INNER=1 bash "${BASH_SOURCE[0]}"
-fi
 [[ -d /proc/sys/net/bridge ]] || modprobe br_netfilter 2>/dev/null
 [[ -d /proc/sys/net/bridge ]] || { echo "SKIP: no br_netfilter" >&2; exit 0; }
 [[ $(cat /proc/sys/net/ipv6/conf/all/disable_ipv6) == 0 ]] || { echo "SKIP: IPv6 disabled" >&2; exit 0; }
