@@ -68,13 +68,15 @@ std::optional<Subnet> from_nl(nl_addr* a) {
     return Subnet{address, prefix};
 }
 
-Result<void> set_up(const NetlinkSocket& sock, const std::string& name) {
+// Brings a link up; with mtu > 0 it also takes that MTU.
+Result<void> set_up(const NetlinkSocket& sock, const std::string& name, int mtu = 0) {
     rtnl_link* found = nullptr;
     int err = rtnl_link_get_kernel(sock.get(), 0, name.c_str(), &found);
     if (err < 0) return nl_error("link " + name, err);
     LinkPtr link(found);
     LinkPtr change(rtnl_link_alloc());
     rtnl_link_set_flags(change.get(), IFF_UP);
+    if (mtu > 0) rtnl_link_set_mtu(change.get(), static_cast<unsigned>(mtu));
     err = rtnl_link_change(sock.get(), link.get(), change.get(), 0);
     if (err < 0) return nl_error("set link " + name + " up", err);
     return ok();
@@ -160,7 +162,6 @@ Result<void> ensure_bridge(const NetlinkSocket& sock, const std::string& name, i
     if (link_index(sock, name) == 0) {
         LinkPtr bridge(rtnl_link_bridge_alloc());
         rtnl_link_set_name(bridge.get(), name.c_str());
-        rtnl_link_set_mtu(bridge.get(), static_cast<unsigned>(mtu));
         // A MAC of its own: a bridge without one takes the lowest of its ports', so it
         // changed whenever that container went, and the others' ARP entries for the
         // gateway pointed nowhere for seconds (the lost DNS replies, 5 s retries).
@@ -188,7 +189,10 @@ Result<void> ensure_bridge(const NetlinkSocket& sock, const std::string& name, i
     // (published ports reached on 127.0.0.1) must be routable out of it.
     (void)write_sysctl("net/ipv4/conf/" + name + "/route_localnet", "1");
     for (const auto& a : addresses) TRY(add_address(sock, index, a, name));
-    return set_up(sock, name);
+    // The MTU is changed after creation, not given with it: only a change marks it as
+    // the user's, and otherwise the kernel moves it to the lowest of the ports' (1500
+    // whenever the bridge has none).
+    return set_up(sock, name, mtu == 1500 ? 0 : mtu);
 }
 
 Result<void> delete_link(const NetlinkSocket& sock, const std::string& name) {

@@ -5,19 +5,8 @@
 # to a MAC nobody had (lost, then the resolver's 5 s retry). The bridge now keeps
 # 02:42 + its gateway address; a lookup right after containers go answers at once.
 # Runs in a private network namespace. Subnet: 10.222.4.0/24.
-# Once more inside a network namespace of its own (as root; check_lib skips otherwise).
-[[ $EUID -ne 0 || -n ${HK222_INNER:-} ]] || exec unshare --net -- env HK222_INNER=1 bash "${BASH_SOURCE[0]}"
 test_kind=dns
-source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
-h() { "$HAKO" --root "$R" "$@"; }
-inner_cleanup() {
-  set +e
-  for id in $(h container ls -a -q 2>/dev/null); do h container rm -f "$id" >/dev/null 2>&1; done
-  for n in $(h network ls -q 2>/dev/null); do h network rm "$n" >/dev/null 2>&1; done
-  cleanup
-}
-trap inner_cleanup EXIT
-ip link set lo up
+source "$(dirname "${BASH_SOURCE[0]}")/netns_lib.sh"
 bridge_mac() { ip -br link show type bridge | awk '{print $3}'; }
 # Seconds (1/100) a lookup of $1 takes from the container hk222-q.
 lookup_time() {

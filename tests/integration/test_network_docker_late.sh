@@ -8,28 +8,19 @@
 # and both are put back after. All of it runs in a private network namespace, so
 # the host's own firewall and sysctls are never touched.
 # Subnets: 10.222.1.0/24, fd00:222:1::/64; outside 10.222.250.0/24, fd00:222:ffff::/64.
-# Once more inside a network namespace of its own (as root; check_lib skips otherwise).
-[[ $EUID -ne 0 || -n ${HK222_INNER:-} ]] || exec unshare --net -- env HK222_INNER=1 bash "${BASH_SOURCE[0]}"
 test_kind=network
-source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/netns_lib.sh"
 [[ -d /proc/sys/net/bridge ]] || modprobe br_netfilter 2>/dev/null
 [[ -d /proc/sys/net/bridge ]] || { echo "SKIP: no br_netfilter" >&2; exit 0; }
 [[ $(cat /proc/sys/net/ipv6/conf/all/disable_ipv6) == 0 ]] || { echo "SKIP: IPv6 disabled" >&2; exit 0; }
 BB=/bin/busybox
 OUT=hk222-out-$$
 server_pid=""
-h() { "$HAKO" --root "$R" "$@"; }
-inner_cleanup() {
-  set +e
-  for id in $(h container ls -a -q 2>/dev/null); do h container rm -f "$id" >/dev/null 2>&1; done
-  for n in $(h network ls -q 2>/dev/null); do h network rm "$n" >/dev/null 2>&1; done
+test_cleanup() {
   [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null
   ip netns del "$OUT" 2>/dev/null
-  cleanup
 }
-trap inner_cleanup EXIT
 GET='get() { a=$1; case $a in *:*) ;; *[!0-9.]*) a=$(nslookup $1 2>/dev/null | awk "/^Address/ {x=\$NF} END {print x}");; esac; printf "GET / HTTP/1.0\r\n\r\n" | nc -w 3 $a $2 | tail -n1 | grep .; }'
-ip link set lo up
 
 # The outside: a namespace behind a veth, with no route back to hako's subnets.
 ip netns add "$OUT"
