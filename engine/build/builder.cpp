@@ -13,6 +13,7 @@
 #include <chrono>
 #include <atomic>
 #include <future>
+#include <latch>
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
@@ -268,12 +269,18 @@ private:
         parallel_ = !needed.empty();
         std::vector<std::thread> workers;
         std::shared_lock working(clone_guard_);
+        // No RUN container is cloned before every worker has started: glibc's setuid
+        // in a cloned child waits for threads still being created in the parent, and
+        // in the child they never finish.
+        std::latch started(std::ptrdiff_t(needed.size()));
         for (int index : needed) {
-            workers.emplace_back([this, index] {
+            workers.emplace_back([this, index, &started] {
+                started.count_down();
                 std::shared_lock lock(clone_guard_);
                 (void)build_stage(index);
             });
         }
+        started.wait();
         Result<BuiltStage> result = build_stage(target);
         working.unlock();
         for (auto& worker : workers) worker.join();
@@ -721,15 +728,10 @@ private:
             // Output lines name their stage while stages build side by side.
             std::string prefix = parallel_ ? "[" + (stage.name.empty() ? "stage-" + std::to_string(stage.index) : stage.name) + "] " : "";
             auto print = [&](std::string_view text) {
-                std::shared_lock working(clone_guard_);
                 line(step, prefix + format_seconds(seconds_since(started)) + " " + std::string(text));
             };
-            Result<int> status = 0;
-            {
-                Unshared idle(clone_guard_);
-                status = run_in_container(spec, rootfs.rootfs(), rootfs.dir(), store_.root().run_dir() / "runtime", print,
-                                          &clone_guard_);
-            }
+            auto status = run_in_container(spec, rootfs.rootfs(), rootfs.dir(), store_.root().run_dir() / "runtime", print,
+                                           &clone_guard_);
             if (!status.ok()) return at(in, "RUN: " + status.error().message);
             if (*status != 0) {
                 std::string shown;
@@ -921,8 +923,9 @@ private:
     std::map<int, std::shared_future<Result<BuiltStage>>> stages_;
     std::optional<Error> first_error_;
     std::atomic<bool> failed_ = false, parallel_ = false;
-    // Held shared by each thread while it works, exclusive while a RUN's container is
-    // cloned: the child then copies no lock (malloc, stdio) that another thread held.
+    // Held shared by each thread while it works (let go only while it waits), and
+    // exclusive while a RUN's container is cloned: the child then copies no lock
+    // (malloc, stdio) that another thread held.
     std::shared_mutex clone_guard_;
     std::mutex out_mutex_;  // progress lines, consumed_
     std::atomic<int> step_ = 0;

@@ -33,6 +33,36 @@ std::string random_id() {
     return id;
 }
 
+// The caller's shared hold on the clone guard (see run_step.h): let go while this
+// thread blocks, made exclusive while it clones or sets up the container's network.
+class CloneGuard {
+public:
+    explicit CloneGuard(std::shared_mutex* mutex) : mutex_(mutex) {}
+    template <typename F>
+    auto blocked(F&& wait) {
+        if (mutex_) mutex_->unlock_shared();
+        auto result = wait();
+        if (mutex_) mutex_->lock_shared();
+        return result;
+    }
+    template <typename F>
+    auto exclusive(F&& work) {
+        if (mutex_) {
+            mutex_->unlock_shared();
+            mutex_->lock();
+        }
+        auto result = work();
+        if (mutex_) {
+            mutex_->unlock();
+            mutex_->lock_shared();
+        }
+        return result;
+    }
+
+private:
+    std::shared_mutex* mutex_;
+};
+
 }  // namespace
 
 Result<int> run_in_container(const RunSpec& spec, const std::filesystem::path& rootfs,
@@ -67,14 +97,11 @@ Result<int> run_in_container(const RunSpec& spec, const std::filesystem::path& r
     options.state_root = state_root;
     options.stdio = {null_in.get(), write_end.get(), write_end.get()};
     options.cgroup_path = c.cgroups_path;
-    std::unique_lock<std::shared_mutex> cloning;
-    if (clone_guard) cloning = std::unique_lock(*clone_guard);
-    auto created = runtime::create(runtime_spec, work_dir, options);
-    if (cloning) cloning.unlock();
-    auto container = TRY(std::move(created));
+    CloneGuard guard(clone_guard);
+    auto container = TRY(guard.exclusive([&] { return runtime::create(runtime_spec, work_dir, options); }));
     write_end.reset();
     if (spec.attach) {
-        if (auto attached = spec.attach(container.pid()); !attached.ok()) {
+        if (auto attached = guard.exclusive([&] { return spec.attach(container.pid()); }); !attached.ok()) {
             (void)runtime::destroy(container);
             return Error("RUN: " + attached.error().message);
         }
@@ -96,7 +123,7 @@ Result<int> run_in_container(const RunSpec& spec, const std::filesystem::path& r
         }
         if (open) {
             pollfd p{read_end.get(), POLLIN, 0};
-            int ready = ::poll(&p, 1, exited ? 0 : 100);
+            int ready = guard.blocked([&] { return ::poll(&p, 1, exited ? 0 : 100); });
             if (ready > 0) {
                 ssize_t n = ::read(read_end.get(), buffer, sizeof buffer);
                 if (n > 0) {
@@ -115,9 +142,10 @@ Result<int> run_in_container(const RunSpec& spec, const std::filesystem::path& r
         }
         if (!exited) {
             bool block = !open && !spec.cancel;
-            pid_t r = ::waitpid(container.pid(), &wait_status, block ? 0 : WNOHANG);
+            pid_t r = block ? guard.blocked([&] { return ::waitpid(container.pid(), &wait_status, 0); })
+                            : ::waitpid(container.pid(), &wait_status, WNOHANG);
             if (r == container.pid()) exited = true;
-            else if (r == 0 && !open) ::usleep(20000);
+            else if (r == 0 && !open) guard.blocked([] { return ::usleep(20000); });
             else if (r < 0 && errno != EINTR) return Error::from_syscall("waitpid", errno, id);
         }
     }

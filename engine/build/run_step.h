@@ -35,8 +35,10 @@ struct RunSpec {
 
 // Runs `spec` in a container whose root is `rootfs` (bundle and runtime state under
 // `work_dir` and `state_root`); each output line goes to `output`. The exit status
-// (128 + signal when killed). With `clone_guard`, it is held exclusive while the
-// container's init is cloned (the caller must not hold it).
+// (128 + signal when killed). With `clone_guard`, which the caller holds shared:
+// it is let go while this thread blocks (poll, waitpid) and held exclusive while
+// the container's init is cloned and attached, so the child copies no lock (malloc,
+// stdio, …) another thread of the caller held.
 Result<int> run_in_container(const RunSpec& spec, const std::filesystem::path& rootfs,
                              const std::filesystem::path& work_dir, const std::filesystem::path& state_root,
                              const std::function<void(std::string_view line)>& output,
