@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The network clauses of issue 5 that the other network tests leave out (engine/net):
 # the subnet pool skips a subnet already routed on the host (a docker0-like
-# 172.17.0.0/16), --ip-range, the MTU option on bridge and eth0, a static IPv6
-# address, UDP published ports (a range of two), a port out of range named, dns /
-# dns_search / dns_opt in resolv.conf, the drivers host and none, network_mode
+# 172.17.0.0/16), a malformed subnet and a taken address named, --ip-range, the MTU
+# option on bridge and eth0, a static IPv6 address, UDP published ports (a range of
+# two), a port out of range named, dns / dns_search / dns_opt in resolv.conf, the drivers host and none, network_mode
 # container:NAME, and network prune. Runs in a private network namespace, so the
 # pool's 172.17/172.18 and its other subnets never exist on the host.
 # Subnets: 10.222.5.0/24, 10.222.6.0/24, fd00:222:6::/64 (172.17/18 in the namespace only).
@@ -22,6 +22,13 @@ h network create --subnet 10.222.5.0/24 --ip-range 10.222.5.128/25 -o com.docker
 check "an address from --ip-range" "$(run --network hk222-opt busybox sh -c 'ip -4 -o addr show eth0' | awk '{print $4}')" "10.222.5.128/24"
 check "MTU on eth0" "$(run --network hk222-opt busybox cat /sys/class/net/eth0/mtu)" "1400"
 check "MTU on the bridge, also with no container" "$(ip -o link show type bridge | grep -o 'mtu [0-9]*' | sort | tr '\n' ' ')" "mtu 1400 mtu 1500 "
+out=$(h network create --subnet 10.222.300.0/24 hk222-bad 2>&1); check "a malformed subnet fails" "$?" "1"
+contains "and is named" "$out" "10.222.300.0/24"
+h container run -d --name hk222-fixed --network hk222-opt --ip 10.222.5.200 busybox sleep 300 >/dev/null
+out=$(run --network hk222-opt --ip 10.222.5.200 busybox true 2>&1); check "a taken address is 125" "$?" "125"
+contains "and is named" "$out" "10.222.5.200"
+h container rm -f hk222-fixed >/dev/null
+check "nothing half-created" "$(h network ls --format json | grep -c hk222-bad; h container ls -a -q | wc -l)" "$(printf '0\n0')"
 h network create --ipv6 --subnet 10.222.6.0/24 --subnet fd00:222:6::/64 hk222-six >/dev/null
 check "a static IPv6 address" "$(run --network hk222-six --ip6 fd00:222:6::99 busybox sh -c 'ip -6 -o addr show eth0 scope global' | awk '{print $4}')" "fd00:222:6::99/64"
 out=$(run --network hk222-six --ip6 fd00:222:7::1 busybox true 2>&1); check "an IPv6 address outside the subnet is 125" "$?" "125"
