@@ -4,8 +4,8 @@
 # 172.17.0.0/16), a malformed subnet and a taken address named, --ip-range, the MTU
 # option on bridge and eth0, a static IPv6 address, UDP published ports (a range of
 # two), a port out of range named, dns / dns_search / dns_opt in resolv.conf, the
-# drivers host and none, network_mode container:NAME, and network prune. Runs in a private network namespace, so the
-# pool's 172.17/172.18 and its other subnets never exist on the host.
+# drivers host and none, network_mode container:NAME, and network prune. Runs in a
+# private network namespace, so the pool's 172.17/172.18 never exist on the host.
 # Subnets: 10.222.5.0/24, 10.222.6.0/24, fd00:222:6::/64 (172.17/18 in the namespace only).
 test_kind=network
 source "$(dirname "${BASH_SOURCE[0]}")/netns_lib.sh"
