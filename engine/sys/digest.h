@@ -1,5 +1,5 @@
 // This file implements sha256 digests in the OCI form "sha256:<64 hex>": a
-// streaming hasher (OpenSSL EVP) and helpers to hash strings and files.
+// streaming hasher (libcrypto's SHA-256) and helpers to hash strings and files.
 #pragma once
 
 #include <cstddef>
@@ -10,7 +10,7 @@
 
 #include "engine/sys/error.h"
 
-struct evp_md_ctx_st;
+struct SHA256state_st;
 
 namespace hako::sys {
 
@@ -30,9 +30,9 @@ public:
 
 private:
     struct CtxFree {
-        void operator()(evp_md_ctx_st* ctx) const;
+        void operator()(SHA256state_st* ctx) const;
     };
-    std::unique_ptr<evp_md_ctx_st, CtxFree> ctx_;
+    std::unique_ptr<SHA256state_st, CtxFree> ctx_;
 };
 
 // "sha256:<hex>" of `data`.
