@@ -1,17 +1,26 @@
 // This file implements the registry pull of registry.h: a small HTTP client on
-// libcurl with the distribution spec's auth dance, manifest selection, and blobs
-// streamed to unnamed files while they are hashed.
+// libcurl with the distribution spec's auth dance, manifest selection, and layers
+// streamed a few at a time into resumable partial files while they are hashed.
 #include "engine/image/registry.h"
 
 #include "engine/sys/curl_api.h"
+#include <dirent.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -115,10 +124,25 @@ public:
         : host_(std::move(host)), repository_(std::move(repository)), credentials_(std::move(credentials)),
           base_((plain_http ? "http://" : "https://") + host_) {}
 
-    // GET base/v2/<repo>/<path>: into memory (max bytes), or into `fd` while hashed.
-    Result<Response> get(const std::string& path, const std::vector<std::string>& headers, size_t max, int fd = -1,
-                         sys::Sha256* hash = nullptr) {
-        return send("GET", base_ + "/v2/" + repository_ + "/" + path, headers, nullptr, max, fd, hash);
+    // GET base/v2/<repo>/<path> into memory (max bytes).
+    Result<Response> get(const std::string& path, const std::vector<std::string>& headers, size_t max) {
+        return send("GET", base_ + "/v2/" + repository_ + "/" + path, headers, nullptr, max, nullptr);
+    }
+    // How a blob streams into a file: appended at `resume_from` (a Range request;
+    // a 200 answer starts the file and `hash` over), hashed on the way, the bytes so
+    // far told to `on_bytes`; `abort` stops the transfer. Bodies of answers other than
+    // 200/206 never reach the file.
+    struct Stream {
+        int fd = -1;
+        sys::Sha256* hash = nullptr;
+        int64_t resume_from = 0;
+        std::function<void(int64_t)> on_bytes;
+        const std::atomic<bool>* abort = nullptr;
+    };
+    Result<Response> get_blob(const std::string& digest, Stream& stream) {
+        std::vector<std::string> headers;
+        if (stream.resume_from > 0) headers.push_back("Range: bytes=" + std::to_string(stream.resume_from) + "-");
+        return send("GET", base_ + "/v2/" + repository_ + "/blobs/" + digest, headers, nullptr, 0, &stream);
     }
     // Any method on a path below base/v2/<repo>/ or on an absolute URL (an upload's
     // Location), with an optional body; answers up to 1 MiB are kept.
@@ -127,7 +151,7 @@ public:
         std::string url = path_or_url.rfind("http", 0) == 0 ? path_or_url
                           : path_or_url.rfind("/", 0) == 0 ? base_ + path_or_url
                                                             : base_ + "/v2/" + repository_ + "/" + path_or_url;
-        return send(method, url, headers, body, 1 << 20, -1, nullptr);
+        return send(method, url, headers, body, 1 << 20, nullptr);
     }
     void set_scope(std::string scope) { scope_ = std::move(scope); }
     const std::string& host() const { return host_; }
@@ -136,18 +160,56 @@ private:
     struct Sink {
         std::string* body;
         size_t max;
-        int fd;
-        sys::Sha256* hash;
+        Stream* stream;
+        CURL* curl;
+        const sys::curl::Api* api;
+        const std::map<std::string, std::string>* headers;
         bool too_large = false;
         bool write_failed = false;
+        bool started = false;
+        bool discard = false;  // an error answer's body
+        bool bad_range = false;
+        int64_t written = 0;
     };
+    // The first bytes of a streamed answer: decides whether they go to the file, and where.
+    static bool start_stream(Sink* s) {
+        s->started = true;
+        long status = 0;
+        s->api->easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+        Stream& st = *s->stream;
+        if (status == 206) {
+            // "bytes N-M/T": N must be where the partial file ends.
+            auto it = s->headers->find("content-range");
+            std::string expect = "bytes " + std::to_string(st.resume_from) + "-";
+            if (it == s->headers->end() || it->second.rfind(expect, 0) != 0) {
+                s->bad_range = true;
+                return false;
+            }
+            s->written = st.resume_from;
+        } else if (status == 200) {
+            if (st.resume_from > 0) {  // the server ignored the Range: start over
+                if (::ftruncate(st.fd, 0) != 0 || ::lseek(st.fd, 0, SEEK_SET) != 0) {
+                    s->write_failed = true;
+                    return false;
+                }
+                if (st.hash) *st.hash = sys::Sha256();
+                st.resume_from = 0;
+            }
+        } else {
+            s->discard = true;
+        }
+        return true;
+    }
     static size_t on_data(char* data, size_t size, size_t count, void* context) {
         auto* s = static_cast<Sink*>(context);
         size_t n = size * count;
-        if (s->fd >= 0) {
-            if (s->hash) s->hash->update(data, n);
+        if (s->stream) {
+            if (!s->started && !start_stream(s)) return 0;
+            if (s->discard) return n;
+            if (s->stream->abort && s->stream->abort->load()) return 0;
+            if (s->stream->hash) s->stream->hash->update(data, n);
             for (size_t done = 0; done < n;) {
-                ssize_t w = ::write(s->fd, data + done, n - done);
+                ssize_t w = ::write(s->stream->fd, data + done, n - done);
                 if (w < 0 && errno == EINTR) continue;
                 if (w < 0) {
                     s->write_failed = true;
@@ -155,6 +217,8 @@ private:
                 }
                 done += size_t(w);
             }
+            s->written += int64_t(n);
+            if (s->stream->on_bytes) s->stream->on_bytes(s->written);
             return n;
         }
         if (s->body->size() + n > s->max) {
@@ -178,26 +242,28 @@ private:
     }
 
     Result<Response> send(const std::string& method, const std::string& url, const std::vector<std::string>& headers,
-                          const std::string* body, size_t max, int fd, sys::Sha256* hash) {
-        Response r = TRY(request(method, url, headers, body, max, fd, hash));
+                          const std::string* body, size_t max, Stream* stream) {
+        Response r = TRY(request(method, url, headers, body, max, stream));
         if (r.status == 401 && !authorized_) {
-            TRY(authenticate(r));
-            if (fd >= 0 && (::ftruncate(fd, 0) != 0 || ::lseek(fd, 0, SEEK_SET) != 0))
-                return Error::from_syscall("truncate", errno, "download");
-            if (hash) *hash = sys::Sha256();
-            r = TRY(request(method, url, headers, body, max, fd, hash));
+            TRY(authenticate(r));  // the 401's body never reached a stream's file
+            r = TRY(request(method, url, headers, body, max, stream));
         }
         return r;
     }
 
+    static int on_transfer(void* context, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+        auto* s = static_cast<Sink*>(context);
+        return s->stream && s->stream->abort && s->stream->abort->load() ? 1 : 0;
+    }
+
     Result<Response> request(const std::string& method, const std::string& url, std::vector<std::string> headers,
-                             const std::string* body, size_t max, int fd, sys::Sha256* hash, bool use_basic = false) {
+                             const std::string* body, size_t max, Stream* stream, bool use_basic = false) {
         const sys::curl::Api& api = *TRY(sys::curl::load());
         std::unique_ptr<CURL, CurlFree> curl(api.easy_init(), CurlFree{&api});
         if (!curl) return Error("curl_easy_init failed");
         Response r;
         std::string error(CURL_ERROR_SIZE, '\0');
-        Sink sink{&r.body, max, fd, hash};
+        Sink sink{&r.body, max, stream, curl.get(), &api, &r.headers};
         if (!token_.empty()) headers.push_back("Authorization: Bearer " + token_);
         curl_slist* list = nullptr;
         for (const auto& h : headers) list = api.slist_append(list, h.c_str());
@@ -218,6 +284,11 @@ private:
         api.easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, &Client::on_header);
         api.easy_setopt(curl.get(), CURLOPT_HEADERDATA, &r.headers);
         api.easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error.data());
+        if (stream && stream->abort) {
+            api.easy_setopt(curl.get(), CURLOPT_XFERINFOFUNCTION, &Client::on_transfer);
+            api.easy_setopt(curl.get(), CURLOPT_XFERINFODATA, &sink);
+            api.easy_setopt(curl.get(), CURLOPT_NOPROGRESS, 0L);
+        }
         api.easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, 30L);
         api.easy_setopt(curl.get(), CURLOPT_LOW_SPEED_LIMIT, 1L);
         api.easy_setopt(curl.get(), CURLOPT_LOW_SPEED_TIME, 60L);
@@ -231,6 +302,8 @@ private:
         CURLcode rc = api.easy_perform(curl.get());
         if (sink.too_large) return Error(url + ": the response is larger than " + std::to_string(max) + " bytes");
         if (sink.write_failed) return Error::from_syscall("write", errno, "download of " + url);
+        if (sink.bad_range) return Error(url + ": the server answered the Range request with another range");
+        if (stream && stream->abort && stream->abort->load()) return Error(url + ": download stopped");
         if (rc != CURLE_OK) return Error(url + ": " + (error[0] ? error.c_str() : api.easy_strerror(rc)));
         api.easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &r.status);
         // A 4xx/5xx body went to fd when streaming; what matters is the status.
@@ -253,7 +326,7 @@ private:
                                                     : "repository:" + repository_ + ":" + scope_;
         std::string url = c.params["realm"] + "?service=" + url_escape(c.params["service"]) +
                           (scope.empty() ? "" : "&scope=" + url_escape(scope));
-        Response r = TRY(request("GET", url, {}, nullptr, 1 << 20, -1, nullptr, !credentials_.username.empty()));
+        Response r = TRY(request("GET", url, {}, nullptr, 1 << 20, nullptr, !credentials_.username.empty()));
         if (r.status != 200) return Error("registry " + host_ + ": token request failed with status " + std::to_string(r.status));
         json j = json::parse(r.body, nullptr, false);
         if (j.is_discarded() || !j.is_object()) return Error("registry " + host_ + ": the token answer is not JSON");
@@ -296,6 +369,140 @@ Result<std::pair<std::string, std::string>> fetch_manifest(Client& client, const
     if (!expected_digest.empty() && digest != expected_digest)
         return Error("manifest " + reference + ": content has digest " + digest + ", expected " + expected_digest);
     return std::make_pair(r.body, digest);
+}
+
+
+// A layer blob on disk, verified: the open file and, when it was a named partial
+// file, its path (removed once the layer is stored).
+struct LayerDownload {
+    UniqueFd fd;
+    std::filesystem::path partial;
+};
+
+constexpr const char* kPartialPrefix = "pull-";
+constexpr const char* kPartialSuffix = ".partial";
+
+// Hashes the first `size` bytes of `fd` into `hash`.
+Result<void> hash_prefix(int fd, int64_t size, sys::Sha256& hash) {
+    std::string buffer(1 << 20, '\0');
+    for (int64_t at = 0; at < size;) {
+        ssize_t n = ::pread(fd, buffer.data(), size_t(std::min<int64_t>(int64_t(buffer.size()), size - at)), at);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return Error::from_syscall("read", n < 0 ? errno : EIO, "partial download");
+        hash.update(buffer.data(), size_t(n));
+        at += n;
+    }
+    return ok();
+}
+
+// Downloads one layer blob into tmp/pull-<hex>.partial (continuing a partial file
+// another pull left there with a Range request) or, when another pull holds that
+// file, into an unnamed file; verifies the digest over the whole file. A resumed file
+// whose digest is wrong is downloaded once more from zero; a fresh one that is wrong
+// is removed and rejected. A failed transfer leaves the partial file for the next pull.
+Result<LayerDownload> download_layer(Client& client, const std::filesystem::path& tmp, const Descriptor& layer,
+                                     const std::atomic<bool>& abort,
+                                     const std::function<void(const LayerProgress&)>& report) {
+    using Phase = LayerProgress::Phase;
+    std::string short_id = layer.digest.substr(7, 12);
+    LayerDownload out;
+    std::filesystem::path partial = tmp / (kPartialPrefix + layer.digest.substr(7) + kPartialSuffix);
+    out.fd.reset(::open(partial.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (out.fd && ::flock(out.fd.get(), LOCK_EX | LOCK_NB) == 0) {
+        out.partial = partial;
+    } else {
+        out.fd.reset(::open(tmp.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+        if (!out.fd) return Error::from_syscall("open O_TMPFILE", errno, tmp.string());
+    }
+    auto started = std::chrono::steady_clock::now();
+    auto last = started - std::chrono::seconds(1);
+    for (int attempt = 0;; ++attempt) {
+        struct stat st {};
+        if (::fstat(out.fd.get(), &st) != 0) return Error::from_syscall("fstat", errno, partial.string());
+        int64_t have = attempt == 0 ? st.st_size : 0;
+        if (have > 0 && have == layer.size) {
+            // A whole file a stopped pull downloaded but did not store: good if its digest is.
+            sys::Sha256 whole;
+            TRY(hash_prefix(out.fd.get(), have, whole));
+            if (whole.digest_final() == layer.digest) {
+                report({short_id, Phase::DownloadComplete, have, layer.size, 0.0});
+                return out;
+            }
+        }
+        if (have > 0 && layer.size > 0 && have >= layer.size) have = 0;  // nothing left to ask for: start over
+        if (have == 0 && st.st_size > 0 && ::ftruncate(out.fd.get(), 0) != 0)
+            return Error::from_syscall("truncate", errno, partial.string());
+        sys::Sha256 hash;
+        if (have > 0) TRY(hash_prefix(out.fd.get(), have, hash));
+        if (::lseek(out.fd.get(), have, SEEK_SET) != have) return Error::from_syscall("lseek", errno, partial.string());
+        report({short_id, have > 0 ? Phase::Resuming : Phase::Downloading, have, layer.size});
+        Client::Stream stream;
+        stream.fd = out.fd.get();
+        stream.hash = &hash;
+        stream.resume_from = have;
+        stream.abort = &abort;
+        stream.on_bytes = [&](int64_t done) {
+            auto now = std::chrono::steady_clock::now();
+            if (now - last < std::chrono::milliseconds(100)) return;
+            last = now;
+            report({short_id, Phase::Downloading, done, layer.size});
+        };
+        // A failed transfer keeps what arrived for the next pull; an empty file goes.
+        auto drop_if_empty = [&] {
+            struct stat now {};
+            if (!out.partial.empty() && ::fstat(out.fd.get(), &now) == 0 && now.st_size == 0) ::unlink(out.partial.c_str());
+        };
+        auto answer = client.get_blob(layer.digest, stream);
+        if (!answer.ok()) {
+            drop_if_empty();
+            return std::move(answer).error();
+        }
+        Response& r = *answer;
+        if (r.status == 416 && have > 0) continue;  // the range is past the blob: start over
+        if (r.status != 200 && r.status != 206) {
+            drop_if_empty();
+            return status_error(client, "layer " + layer.digest, r);
+        }
+        bool resumed = r.status == 206;
+        std::string got = hash.digest_final();
+        if (got == layer.digest) {
+            double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            struct stat done {};
+            ::fstat(out.fd.get(), &done);
+            report({short_id, Phase::DownloadComplete, done.st_size, layer.size, seconds});
+            return out;
+        }
+        if (resumed && attempt == 0) {
+            report({short_id, Phase::Restarting, 0, layer.size});
+            continue;
+        }
+        if (!out.partial.empty()) ::unlink(out.partial.c_str());
+        return Error("layer " + layer.digest + ": downloaded content has digest " + got + " (rejected, nothing stored)");
+    }
+}
+
+// Removes partial downloads under `tmp` older than `age` that no pull holds; returns
+// the bytes freed.
+int64_t remove_stale_partials(const std::filesystem::path& tmp, std::chrono::seconds age) {
+    DIR* d = ::opendir(tmp.c_str());
+    if (!d) return 0;
+    int64_t freed = 0;
+    std::vector<std::string> names;
+    while (dirent* e = ::readdir(d)) {
+        std::string name = e->d_name;
+        if (name.rfind(kPartialPrefix, 0) == 0 && name.size() > 8 && name.ends_with(kPartialSuffix)) names.push_back(name);
+    }
+    ::closedir(d);
+    time_t cutoff = ::time(nullptr) - time_t(age.count());
+    for (const auto& name : names) {
+        std::filesystem::path path = tmp / name;
+        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        struct stat st {};
+        if (!fd || ::fstat(fd.get(), &st) != 0 || st.st_mtime > cutoff) continue;
+        if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;  // a pull is writing it
+        if (::unlink(path.c_str()) == 0) freed += st.st_size;
+    }
+    return freed;
 }
 
 }  // namespace
@@ -381,31 +588,96 @@ Result<PullResult> pull_image(const ImageStore& store, const std::string& ref, c
         return result;
     }
 
-    // Layers: each downloaded to an unnamed file while hashed, compared with its
-    // digest, and only then stored (so a mismatch stores nothing).
+    // Layers: downloaded a few at a time into partial files while hashed, each
+    // compared with its digest before it is stored (so a mismatch stores nothing);
+    // this thread unpacks them in order as they arrive.
     auto ingest = TRY(store.root().ingest_lock());
-    std::vector<LayerRef> layers;
-    for (size_t i = 0; i < manifest->layers.size(); ++i) {
-        const Descriptor& layer = manifest->layers[i];
-        TRY(sys::digest_hex(layer.digest));
-        std::string short_id = layer.digest.substr(7, 12);
-        UniqueFd file(::open(store.root().tmp_dir().c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
-        if (!file) return Error::from_syscall("open O_TMPFILE", errno, store.root().tmp_dir().string());
-        sys::Sha256 hash;
-        Response r = TRY(client.get("blobs/" + layer.digest, {}, 0, file.get(), &hash));
-        if (r.status != 200) return status_error(client, "layer " + layer.digest, r);
-        std::string got = hash.digest_final();
-        if (got != layer.digest)
-            return Error("layer " + layer.digest + ": downloaded content has digest " + got + " (rejected, nothing stored)");
-        say(short_id + ": Download complete");
-        if (::lseek(file.get(), 0, SEEK_SET) != 0) return Error::from_syscall("lseek", errno, "layer");
-        LayerRef stored = TRY(store.add_layer(file.get(), "layer " + layer.digest));
-        if (stored.diff_id != parsed_config->diff_ids[i])
-            return Error("layer " + layer.digest + " unpacks to " + stored.diff_id + ", the config says " +
-                         parsed_config->diff_ids[i]);
-        layers.push_back(std::move(stored));
-        say(short_id + ": Pull complete");
+    for (const auto& layer : manifest->layers) TRY(sys::digest_hex(layer.digest));
+    std::mutex say_mutex;
+    auto report = [&](const LayerProgress& event) {
+        if (options.layer_progress) return options.layer_progress(event);
+        if (event.phase != LayerProgress::Phase::DownloadComplete && event.phase != LayerProgress::Phase::PullComplete)
+            return;
+        std::lock_guard<std::mutex> hold(say_mutex);
+        say(event.id + (event.phase == LayerProgress::Phase::PullComplete ? ": Pull complete" : ": Download complete"));
+    };
+    for (const auto& layer : manifest->layers) report({layer.digest.substr(7, 12), LayerProgress::Phase::Waiting, 0, layer.size});
+
+    size_t count = manifest->layers.size();
+    std::vector<std::optional<Result<LayerDownload>>> downloads(count);
+    std::mutex mutex;
+    std::condition_variable arrived;
+    std::atomic<size_t> next{0};
+    std::atomic<bool> abort{false};
+    size_t finished_workers = 0;
+    std::vector<std::thread> workers;
+    auto stop_workers = [&] {
+        abort = true;
+        for (auto& t : workers)
+            if (t.joinable()) t.join();
+    };
+    struct Joiner {
+        std::function<void()> f;
+        ~Joiner() { f(); }
+    } joiner{stop_workers};
+    size_t parallel = std::clamp<size_t>(options.parallel_downloads, 1, std::max<size_t>(count, 1));
+    for (size_t w = 0; w < parallel; ++w) {
+        workers.emplace_back([&, client] () mutable {
+            for (size_t i = next++; i < count && !abort; i = next++) {
+                auto got = download_layer(client, store.root().tmp_dir(), manifest->layers[i], abort, report);
+                if (!got.ok()) abort = true;
+                std::lock_guard<std::mutex> hold(mutex);
+                downloads[i] = std::move(got);
+                arrived.notify_all();
+            }
+            std::lock_guard<std::mutex> hold(mutex);
+            ++finished_workers;
+            arrived.notify_all();
+        });
     }
+    std::vector<LayerRef> layers;
+    std::optional<Error> failure;
+    for (size_t i = 0; i < count && !failure; ++i) {
+        const Descriptor& layer = manifest->layers[i];
+        std::string short_id = layer.digest.substr(7, 12);
+        {
+            std::unique_lock<std::mutex> hold(mutex);
+            arrived.wait(hold, [&] { return downloads[i].has_value() || finished_workers == parallel; });
+            if (!downloads[i]) break;  // stopped by another layer's failure
+            if (!downloads[i]->ok()) {
+                failure = downloads[i]->error();
+                break;
+            }
+        }
+        LayerDownload& got = **downloads[i];
+        report({short_id, LayerProgress::Phase::Extracting, layer.size, layer.size});
+        if (::lseek(got.fd.get(), 0, SEEK_SET) != 0) return Error::from_syscall("lseek", errno, "layer");
+        auto stored = store.add_layer(got.fd.get(), "layer " + layer.digest);
+        if (!got.partial.empty()) ::unlink(got.partial.c_str());
+        got.fd.reset();
+        if (!stored.ok()) {
+            failure = std::move(stored).error();
+            break;
+        }
+        if (stored->diff_id != parsed_config->diff_ids[i]) {
+            failure = Error("layer " + layer.digest + " unpacks to " + stored->diff_id + ", the config says " +
+                            parsed_config->diff_ids[i]);
+            break;
+        }
+        layers.push_back(std::move(*stored));
+        report({short_id, LayerProgress::Phase::PullComplete, layer.size, layer.size});
+    }
+    stop_workers();
+    if (!failure) {
+        // The first genuine error: a layer stopped because another failed says less.
+        for (auto& d : downloads)
+            if (d && !d->ok() && d->error().message.find("download stopped") == std::string::npos) {
+                failure = d->error();
+                break;
+            }
+    }
+    if (failure) return std::move(*failure);
+    remove_stale_partials(store.root().tmp_dir(), std::chrono::hours(24));
     result.image = TRY(store.commit_verbatim(config.body, layers, tags));
     result.downloaded = true;
     say("Digest: " + manifest_digest);
@@ -459,6 +731,11 @@ Result<std::string> push_blob(Client& client, const ImageStore& store, const std
 }
 
 }  // namespace
+
+Result<int64_t> prune_partial_downloads(const ImageStore& store) {
+    auto exclusive = TRY(store.root().gc_lock());  // no pull is between its download and its commit
+    return remove_stale_partials(store.root().tmp_dir(), std::chrono::seconds(0));
+}
 
 Result<std::string> push_image(const ImageStore& store, const std::string& ref, const PushOptions& options) {
     Reference reference = TRY(parse_reference_with_default_tag(ref));

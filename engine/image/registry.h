@@ -3,9 +3,11 @@
 // linux/<this machine's architecture>, blobs verified against their digests before
 // anything is stored, and auth by WWW-Authenticate (Bearer tokens, Basic) with
 // credentials from a docker-style config.json. Plain HTTP is used for localhost and
-// 127.0.0.0/8 registries and for those named insecure.
+// 127.0.0.0/8 registries and for those named insecure. Layers download a few at a
+// time into resumable partial files (ROOT/tmp/pull-<hex>.partial; docs/formats.md).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -25,11 +27,32 @@ struct RegistryCredentials {
 // none when absent.
 RegistryCredentials credentials_for(const std::string& config_path, const std::string& registry);
 
+// One layer's state during a pull, for a progress view (pull_progress.h).
+struct LayerProgress {
+    enum class Phase {
+        Waiting,           // listed, not started ("Pulling fs layer")
+        Downloading,       // bytes arriving; `done` of `total`
+        Resuming,          // a partial file of `done` bytes continues with a Range request
+        Restarting,        // the resumed file failed its digest check: downloading again from zero
+        DownloadComplete,  // verified; `seconds` the download took
+        Extracting,
+        PullComplete,
+    };
+    std::string id;  // the first 12 hex digits of the layer digest
+    Phase phase = Phase::Waiting;
+    int64_t done = 0, total = 0;
+    double seconds = 0;
+};
+
 struct PullOptions {
     std::vector<std::string> insecure_registries;  // plain HTTP besides localhost
     std::string docker_config;                     // path of config.json ("" = none)
-    // Progress lines as docker pull prints them ("abc123: Pull complete").
+    // Progress lines as docker pull prints them ("abc123: Pull complete"); the layer
+    // lines go here only when layer_progress is empty.
     std::function<void(const std::string&)> progress;
+    // Per-layer events (called from the download threads, so it must be thread safe).
+    std::function<void(const LayerProgress&)> layer_progress;
+    unsigned parallel_downloads = 3;  // layers downloading at once (at least 1)
 };
 
 struct PullResult {
@@ -41,6 +64,10 @@ struct PullResult {
 // Pulls `ref` ("busybox", "127.0.0.1:5000/app:1", "name@sha256:…") into the store and
 // tags it (unless pulled by digest).
 Result<PullResult> pull_image(const ImageStore& store, const std::string& ref, const PullOptions& options);
+
+// Removes the partial layer downloads under the store's tmp/ (pull-*.partial) while
+// no pull runs (takes the gc lock); returns the bytes freed. `image prune` calls it.
+Result<int64_t> prune_partial_downloads(const ImageStore& store);
 
 struct PushOptions {
     std::vector<std::string> insecure_registries;

@@ -2,11 +2,14 @@
 // service's `image:` from its registry) and `hako push [SERVICE…]` (the images of
 // services that have both `build:` and `image:`), as docker compose does, on the
 // registry client of engine/image/registry.h.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
 
 #include "engine/container/image_usage.h"
+#include "engine/image/pull_progress.h"
 #include "engine/image/registry.h"
 #include "engine/store/state_root.h"
 #include "src/cli/context.h"
@@ -51,16 +54,25 @@ Result<void> run_pull(const Context& ctx, const Flags& flags) {
     auto store = TRY(container::open_image_store_with_usage(ctx.global.root.empty() ? store::kDefaultRoot : ctx.global.root));
     image::PullOptions options;
     options.docker_config = docker_config(ctx);
+    // Each service's layers under its name: redrawn in place on a terminal, plain
+    // lines with --progress plain or a pipe, none with -q or --progress quiet.
+    const std::string& mode = ctx.global.progress;
+    bool quiet = flags.quiet || mode == "quiet";
+    bool tty = mode == "tty" || (mode == "auto" && ctx.global.ansi != "never" &&
+                                 (ctx.global.ansi == "always" || ::isatty(STDERR_FILENO)));
     Result<void> outcome = ok();
     for (const auto& name : flags.services.empty() ? project.service_names() : flags.services) {
         const auto& service = project.service(name);
         std::string image = text(service, "image");
         bool buildable = service.contains("build");
         if (image.empty() || text(service, "pull_policy") == "build" || (buildable && flags.ignore_buildable)) continue;
-        if (!flags.quiet) std::cerr << " " << name << " Pulling\n";
-        auto pulled = image::pull_image(store, image, options);
+        if (!quiet) std::cerr << " " << name << " Pulling\n" << std::flush;
+        image::PullProgressView view(stderr, tty, "   " + name + " ");
+        image::PullOptions service_options = options;
+        if (!quiet) service_options.layer_progress = view.layer_sink();
+        auto pulled = image::pull_image(store, image, service_options);
         if (pulled.ok()) {
-            if (!flags.quiet) std::cerr << " " << name << " Pulled\n";
+            if (!quiet) std::cerr << " " << name << " Pulled\n";
             continue;
         }
         // An image the project builds itself may not be in any registry yet.

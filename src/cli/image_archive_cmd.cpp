@@ -10,6 +10,7 @@
 
 #include "engine/container/image_usage.h"
 #include "engine/image/archive.h"
+#include "engine/image/pull_progress.h"
 #include "engine/image/reference.h"
 #include "engine/image/registry.h"
 #include "engine/sys/fd.h"
@@ -81,7 +82,16 @@ Result<void> pull(const Context& ctx, const std::string& ref, const std::vector<
     image::PullOptions options;
     options.insecure_registries = insecure;
     options.docker_config = docker_config_path(ctx);
-    if (!quiet) options.progress = [](const std::string& line) { std::cout << line << std::endl; };
+    // Layers on a terminal redraw in place; --progress plain (or a pipe) prints lines.
+    const std::string& mode = ctx.global.progress;
+    bool tty = mode == "tty" || (mode == "auto" && ctx.global.ansi != "never" &&
+                                 (ctx.global.ansi == "always" || ::isatty(STDOUT_FILENO)));
+    std::cout << std::flush;
+    image::PullProgressView view(stdout, tty);
+    if (!quiet && mode != "quiet") {
+        options.progress = view.line_sink();
+        options.layer_progress = view.layer_sink();
+    }
     auto pulled = TRY(image::pull_image(store, ref, options));
     auto full = TRY(image::parse_reference_with_default_tag(ref));
     std::string familiar = full.familiar_name() + (full.digest.empty() ? ":" + full.tag : "@" + full.digest);

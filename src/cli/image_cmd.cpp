@@ -14,6 +14,7 @@
 #include "engine/container/image_usage.h"
 #include "engine/image/image_store.h"
 #include "engine/image/reference.h"
+#include "engine/image/registry.h"
 #include "engine/sys/fd.h"
 #include "src/cli/context.h"
 #include "src/cli/output.h"
@@ -481,6 +482,10 @@ void add_prune(CLI::App& noun, Context& ctx) {
         if (!store) return fail(ctx, std::move(store).error());
         auto report_result = store->prune(f->all);
         if (!report_result) return fail(ctx, std::move(report_result).error());
+        // Partial layer downloads of pulls that were cut and never resumed.
+        auto partial = image::prune_partial_downloads(*store);
+        if (!partial) return fail(ctx, std::move(partial).error());
+        report_result->reclaimed_bytes += *partial;
         if (!report_result->deleted.empty()) {
             std::cout << "Deleted Images:\n";
             for (const auto& u : report_result->untagged) std::cout << "untagged: " << u << '\n';
