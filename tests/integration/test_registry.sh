@@ -124,6 +124,7 @@ EOF
 "$HAKO" --root "$W/e" -f "$W/proj/compose.yaml" pull 2>"$W/err"; check "compose pull" "$?" "0"
 check "…pulls the image service" "$("$HAKO" --root "$W/e" image ls --format json | grep -c "\"Repository\":\"$REG/test/busybox\"")" "1"
 check "…and warns for the buildable one" "$(grep -c 'built Warning' "$W/err")" "1"
+check "…with plain per-layer lines under the service's name" "$(grep -c '^   app [0-9a-f]\{12\}: Download complete .* in [0-9.]*s$' "$W/err")" "1"
 "$HAKO" --root "$A" image tag busybox:1 "$REG/compose/built:1"
 "$HAKO" --root "$A" -f "$W/proj/compose.yaml" push 2>/dev/null; check "compose push" "$?" "0"
 "$HAKO" --root "$W/e" -f "$W/proj/compose.yaml" pull built 2>/dev/null
