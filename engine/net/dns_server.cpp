@@ -4,6 +4,7 @@
 #include "engine/net/dns_server.h"
 
 #include <arpa/inet.h>
+#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <fcntl.h>
@@ -236,14 +237,53 @@ void Server::open_firewall_events() {
     firewall_check_at_ = now_ms();  // and once at start
 }
 
+// Whether a batch of nftables notifications may have touched a FORWARD chain: a table,
+// chain or rule of a table other than hako's own. Set elements (every published port
+// of every attach) and hako's tables are left out, so attaches cost the responder nothing.
+bool touches_foreign_chains(const char* data, size_t size) {
+    int remaining = static_cast<int>(size);
+    for (auto* h = reinterpret_cast<const nlmsghdr*>(data); NLMSG_OK(h, remaining); h = NLMSG_NEXT(h, remaining)) {
+        if (NFNL_SUBSYS_ID(h->nlmsg_type) != NFNL_SUBSYS_NFTABLES) continue;
+        switch (NFNL_MSG_TYPE(h->nlmsg_type)) {
+            case NFT_MSG_NEWTABLE: case NFT_MSG_DELTABLE: case NFT_MSG_NEWCHAIN:
+            case NFT_MSG_DELCHAIN: case NFT_MSG_NEWRULE: case NFT_MSG_DELRULE: break;
+            default: continue;
+        }
+        // After the nfgenmsg header, attribute 1 is the table's name in all six.
+        size_t offset = NLMSG_LENGTH(sizeof(nfgenmsg));
+        std::string_view table;
+        while (offset + sizeof(nlattr) <= h->nlmsg_len) {
+            auto* attribute = reinterpret_cast<const nlattr*>(reinterpret_cast<const char*>(h) + offset);
+            if (attribute->nla_len < sizeof(nlattr) || offset + attribute->nla_len > h->nlmsg_len) break;
+            if ((attribute->nla_type & NLA_TYPE_MASK) == 1) {
+                const char* text = reinterpret_cast<const char*>(attribute) + NLA_HDRLEN;
+                table = std::string_view(text, strnlen(text, attribute->nla_len - NLA_HDRLEN));
+                break;
+            }
+            offset += NLA_ALIGN(attribute->nla_len);
+        }
+        if (table.rfind("hako_", 0) != 0) return true;
+    }
+    return false;
+}
+
 void Server::on_firewall_event(int64_t now) {
-    char buffer[16384];
+    alignas(nlmsghdr) char buffer[16384];
+    bool relevant = false;
     for (;;) {
         ssize_t n = ::recv(firewall_fd_.get(), buffer, sizeof buffer, MSG_DONTWAIT);
-        if (n > 0 || (n < 0 && (errno == EINTR || errno == ENOBUFS))) continue;  // ENOBUFS: some were lost
+        if (n > 0) {
+            relevant = relevant || touches_foreign_chains(buffer, static_cast<size_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == ENOBUFS) {  // some were lost: they may have mattered
+            relevant = true;
+            continue;
+        }
         break;
     }
-    if (firewall_check_at_ == 0) firewall_check_at_ = now + kFirewallSettleMs;
+    if (relevant && firewall_check_at_ == 0) firewall_check_at_ = now + kFirewallSettleMs;
 }
 
 // Never waits for the networks lock: a CLI that holds it may be waiting for our reload.
