@@ -315,6 +315,16 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
     std::string go = "G" + std::to_string(pid);
     if (::send(parent_end.get(), go.data(), go.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(go.size()))
         return fail(Error::from_syscall("write", errno, "sync socket"));
+    // Written while the init sets its rootfs up (the two overlap on a second CPU);
+    // a failed create removes it with the state folder.
+    c.state.id = options.id;
+    c.state.pid = pid;
+    c.state.pid_start_time = process_start_time(pid);
+    c.state.bundle = bundle_dir;
+    c.state.cgroup_path = cgroup_path;
+    c.state.created = now_rfc3339();
+    c.state.annotations = spec.annotations;
+    if (auto written = write_state(c.dir, c.state); !written.ok()) return fail(std::move(written).error());
     auto reply = receive_message(parent_end.get());
     if (!reply.ok()) return fail(std::move(reply).error());
     if (*reply == "HOOKS") {
@@ -331,14 +341,6 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
         return fail(Error("container init exited during setup"));
     }
 
-    c.state.id = options.id;
-    c.state.pid = pid;
-    c.state.pid_start_time = process_start_time(pid);
-    c.state.bundle = bundle_dir;
-    c.state.cgroup_path = cgroup_path;
-    c.state.created = now_rfc3339();
-    c.state.annotations = spec.annotations;
-    if (auto written = write_state(c.dir, c.state); !written.ok()) return fail(std::move(written).error());
     c.pty_master = std::move(pty.master);
     return c;
 }
