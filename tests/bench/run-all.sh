@@ -3,7 +3,10 @@
 # same run, the same operations with docker (+ docker-compose) and podman
 # (+ podman-compose) when they are installed, then a table with the ratios.
 # Root; builds nothing; subnets 10.214.0.0/16 only; names start with hkbench.
-#   HAKO=build/hako tests/bench/run-all.sh [--runs N] [--no-peers] [--out DIR]
+#   HAKO=build/hako tests/bench/run-all.sh [--runs N] [--no-peers] [--out DIR] [--only images]
+# --only images runs just the image sections: a cold 5-RUN-step build and the pull of
+# a 100 MB image (4 gzip layers of 25 MB of random data) from Debian's docker-registry
+# on 127.0.0.1:5723.
 # dockerd is started by hand only for the docker section and stopped after it; the
 # iptables FORWARD policy, docker0, DOCKER chains and bridge-nf sysctls are put back.
 set -uo pipefail
@@ -14,14 +17,19 @@ HAKO=$(readlink -f "${HAKO:-$SRC/build/hako}")
 RUNS=10
 PEERS=1
 OUT=""
+ONLY=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --runs) RUNS=$2; shift 2 ;;
     --no-peers) PEERS=0; shift ;;
     --out) OUT=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N] [--no-peers] [--out DIR]" >&2; exit 2 ;;
+    --only) ONLY=$2; shift 2 ;;
+    *) echo "usage: $0 [--runs N] [--no-peers] [--out DIR] [--only images]" >&2; exit 2 ;;
   esac
 done
+[[ -z $ONLY || $ONLY == images ]] || { echo "run-all.sh: --only takes images" >&2; exit 2; }
+# want SECTION: whether this run measures it ("core" = everything but the image sections)
+want() { [[ -z $ONLY || $ONLY == "$1" ]]; }
 [[ -x $HAKO ]] || { echo "run-all.sh: HAKO=$HAKO is not an executable (build hako first)" >&2; exit 1; }
 command -v hyperfine >/dev/null || { echo "run-all.sh: needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
 OUT=${OUT:-$(mktemp -d /tmp/hkbench-results.XXXXXX)}
@@ -34,6 +42,9 @@ IMG=hkbench-busybox
 DOCKER_BIN=/usr/bin/docker            # Debian's docker.io client, not a stray one in /usr/local
 DOCKERD_PID=""
 DNS_UPSTREAM_PID=""
+REGISTRY_PID=""
+REG=127.0.0.1:5723
+PULL_REF=$REG/hkbench/pull100:1
 
 log() { printf '%s  %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
@@ -44,13 +55,15 @@ now_ms() { date +%s%3N; }
 slug() { tr -c 'a-zA-Z0-9' '_' <<<"$1"; }
 
 # hf OP TOOL WARMUP COMMAND...: hyperfine -N median in ms of RUNS runs (HF_RUNS for a slow
-# peer), its JSON kept in OUT/json.
+# peer), its JSON kept in OUT/json; HF_PREPARE (a command line without shell syntax)
+# runs before each run, untimed.
 hf() {
   local op=$1 tool=$2 warmup=$3; shift 3
-  local cmd json
+  local cmd json prepare=()
   cmd=$(printf '%q ' "$@")
   json=$OUT/json/$(slug "$tool-$op").json
-  if hyperfine -N --style none --warmup "$warmup" --runs "${HF_RUNS:-$RUNS}" --export-json "$json" "$cmd" >"$W/hf.log" 2>&1; then
+  [[ -n ${HF_PREPARE:-} ]] && prepare=(--prepare "$HF_PREPARE")
+  if hyperfine -N --style none --warmup "$warmup" --runs "${HF_RUNS:-$RUNS}" "${prepare[@]}" --export-json "$json" "$cmd" >"$W/hf.log" 2>&1; then
     record "$op" "$tool" "$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["results"][0]["median"]*1000, 1))' "$json")" ms
   else
     record "$op" "$tool" failed ""
@@ -140,6 +153,63 @@ RUN cat /app/one /app/two > /app/three
 LABEL hkbench.step=9
 CMD ["cat", "/app/three"]
 EOF
+}
+
+# ---- the cold build: five RUN steps, each writing a small file ----
+make_cold_context() {  # make_cold_context DIR
+  mkdir -p "$1"
+  {
+    echo "FROM $IMG"
+    for i in 1 2 3 4 5; do echo "RUN echo step $i > /step$i"; done
+  } >"$1/Dockerfile"
+}
+
+# ---- the 100 MB image in Debian's docker-registry on $REG ----
+# start_registry: serves W/registry; pushes PULL_REF (an OCI image of 4 gzip layers of
+# 25 MB of random data) with skopeo. Fails quietly when either tool is missing.
+start_registry() {
+  if ! command -v docker-registry >/dev/null || ! command -v skopeo >/dev/null; then
+    log "no docker-registry/skopeo: no pull figures"
+    return 1
+  fi
+  mkdir -p "$W/registry"
+  printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' \
+    "$W/registry" "$REG" >"$W/registry.yml"
+  docker-registry serve "$W/registry.yml" >"$OUT/registry.log" 2>&1 &
+  REGISTRY_PID=$!
+  for _ in $(seq 1 100); do curl -sf "http://$REG/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+  python3 - "$W/oci100" <<'PY' || return 1
+import gzip, hashlib, json, io, os, platform, sys, tarfile
+out = sys.argv[1]; os.makedirs(out + "/blobs/sha256")
+def blob(data):
+    d = hashlib.sha256(data).hexdigest(); open(out + "/blobs/sha256/" + d, "wb").write(data); return "sha256:" + d
+layers, diff_ids = [], []
+for i in range(4):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
+        info = tarfile.TarInfo("data%d" % i); info.size = 25 * 1000 * 1000; info.mode = 0o644
+        t.addfile(info, io.BytesIO(os.urandom(info.size)))
+    raw = buf.getvalue(); diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
+    gz = gzip.compress(raw, compresslevel=1, mtime=0)
+    layers.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": blob(gz), "size": len(gz)})
+arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+config = json.dumps({"architecture": arch, "os": "linux", "config": {"Cmd": ["/data0"]},
+                     "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
+manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                       "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": blob(config), "size": len(config)},
+                       "layers": layers}).encode()
+json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+           "digest": blob(manifest), "size": len(manifest), "annotations": {"org.opencontainers.image.ref.name": "1"}}]},
+          open(out + "/index.json", "w"))
+json.dump({"imageLayoutVersion": "1.0.0"}, open(out + "/oci-layout", "w"))
+PY
+  skopeo copy -q --dest-tls-verify=false "oci:$W/oci100:1" "docker://$PULL_REF" >&2 || return 1
+  rm -rf "$W/oci100"
+}
+stop_registry() {
+  [[ -n $REGISTRY_PID ]] || return 0
+  kill "$REGISTRY_PID" 2>/dev/null && wait "$REGISTRY_PID" 2>/dev/null
+  REGISTRY_PID=""
 }
 
 # ---- DNS load generator (tests/bench/dns_load.cpp), cached by the hash of its sources ----
@@ -253,6 +323,7 @@ cleanup() {
   set +e
   [[ -n $DNS_UPSTREAM_PID ]] && kill "$DNS_UPSTREAM_PID" 2>/dev/null && wait "$DNS_UPSTREAM_PID" 2>/dev/null
   stop_dockerd
+  stop_registry
   if [[ -d $R ]]; then
     for id in $("$HAKO" --root "$R" container ls -a -q 2>/dev/null); do "$HAKO" --root "$R" container rm -f "$id" >/dev/null 2>&1; done
     for n in $("$HAKO" --root "$R" network ls -q 2>/dev/null); do "$HAKO" --root "$R" network rm "$n" >/dev/null 2>&1; done
@@ -260,7 +331,7 @@ cleanup() {
   if command -v podman >/dev/null && [[ $PEERS == 1 ]]; then
     podman ps -aq --filter name=hkbench | xargs -r podman rm -f >/dev/null 2>&1
     podman network ls -q --filter name=hkbench | xargs -r podman network rm -f >/dev/null 2>&1
-    podman rmi -f hkbench-rebuild "$IMG" >/dev/null 2>&1
+    podman rmi -f hkbench-rebuild hkbench-cold "$PULL_REF" "$IMG" >/dev/null 2>&1
   fi
   awk -v r="$W" 'index($2, r) == 1 {print $2}' /proc/self/mounts | sort -r | xargs -r umount -l
   rm -rf "$W"
@@ -284,14 +355,26 @@ mkdir -p "$W/p500" "$W/ctx"
 # docker-compose 1.29 predates the top-level name: key, so every tool gets -p instead
 python3 "$HERE/gen_compose.py" 500 | sed '/^name: /d' >"$W/p500/compose.yaml"
 make_build_context "$W/ctx"
+make_cold_context "$W/cold"
+REGISTRY_OK=0
+want images && start_registry && REGISTRY_OK=1
 independent 10 10.214.1.0/24 "$W/hako-10.yaml"; independent 30 10.214.2.0/24 "$W/hako-30.yaml"; chain 10.214.3.0/24 "$W/hako-chain.yaml"
 independent 10 10.214.11.0/24 "$W/docker-10.yaml"; independent 30 10.214.12.0/24 "$W/docker-30.yaml"; chain 10.214.13.0/24 "$W/docker-chain.yaml"
 independent 10 10.214.21.0/24 "$W/podman-10.yaml"; independent 30 10.214.22.0/24 "$W/podman-30.yaml"; chain 10.214.23.0/24 "$W/podman-chain.yaml"
-DNS_LOAD=$(dns_load_binary) || DNS_LOAD=""
+DNS_LOAD=""
+want core && { DNS_LOAD=$(dns_load_binary) || DNS_LOAD=""; }
 
 # ---------------------------------------------------------------- hako
 log "== hako"
 h() { "$HAKO" --root "$R" "$@"; }
+if want images; then
+  HF_RUNS=5 hf "cold build, 5 RUN steps (--no-cache)" hako 1 "$HAKO" --root "$R" image build -q --no-cache --network none -t hkbench-cold "$W/cold"
+  # a fresh state root for every pull: nothing of the image is there
+  [[ $REGISTRY_OK == 1 ]] && HF_RUNS=5 HF_PREPARE="rm -rf $W/pullroot" hf "pull of a 100 MB image (4 layers) from a loopback registry" hako 0 \
+    "$HAKO" --root "$W/pullroot" image pull -q "$PULL_REF"
+  rm -rf "$W/pullroot"
+fi
+if want core; then
 hf "start-up (version)" hako 3 "$HAKO" version
 hf "config -q, 500 services" hako 3 "$HAKO" -p bench -f "$W/p500/compose.yaml" config -q
 peak_rss "config -q peak RSS" hako "$HAKO" -p bench -f "$W/p500/compose.yaml" config -q
@@ -325,12 +408,20 @@ if [[ -x $HERE/net_attach.sh ]]; then
   [[ -n $us ]] && record "network attach (net_attach.sh, median of 10)" hako "$(awk -v u="$us" 'BEGIN {printf "%.1f", u/1000}')" ms
   [[ -n $us ]] || tail -3 "$W/attach.log" >&2
 fi
+fi  # want core
 
 # ---------------------------------------------------------------- podman
 if [[ $PEERS == 1 ]] && command -v podman >/dev/null; then
   log "== podman $(podman version --format '{{.Client.Version}}' 2>/dev/null)"
   record_host_state
   podman import -q "$W/image.tar" "$IMG" >/dev/null
+  if want images; then
+    HF_RUNS=5 hf "cold build, 5 RUN steps (--no-cache)" podman 1 podman build -q --no-cache --network none -t hkbench-cold "$W/cold"
+    [[ $REGISTRY_OK == 1 ]] && HF_RUNS=5 HF_PREPARE="bash -c 'podman rmi -f $PULL_REF >/dev/null 2>&1; true'" hf "pull of a 100 MB image (4 layers) from a loopback registry" podman 0 \
+      podman pull -q --tls-verify=false "$PULL_REF"
+    podman rmi -f hkbench-cold "$PULL_REF" >/dev/null 2>&1
+  fi
+  if want core; then
   hf "run --rm --network none true" podman 2 podman run --rm --network none "$IMG" true
   hf "cached rebuild, 10 steps" podman 1 podman build -q --network none -t hkbench-rebuild "$W/ctx"
   if command -v podman-compose >/dev/null; then
@@ -343,12 +434,13 @@ if [[ $PEERS == 1 ]] && command -v podman >/dev/null; then
   sleep 0.5
   rss_of "monitor RSS (per container)" "podman (conmon)" "$(ppid_of "$(podman inspect -f '{{.State.Pid}}' "$cid")")"
   podman rm -f hkbench-rss >/dev/null 2>&1
+  fi  # want core
   podman rmi -f hkbench-rebuild "$IMG" >/dev/null 2>&1
   restore_host_state
 fi
 
 # ---------------------------------------------------------------- docker
-if [[ $PEERS == 1 ]] && command -v docker-compose >/dev/null; then   # no daemon needed
+if want core && [[ $PEERS == 1 ]] && command -v docker-compose >/dev/null; then   # no daemon needed
   log "== docker-compose $(docker-compose version --short 2>/dev/null)"
   HF_RUNS=3 hf "config -q, 500 services" docker-compose 1 docker-compose -p bench -f "$W/p500/compose.yaml" config -q
   peak_rss "config -q peak RSS" docker-compose docker-compose -p bench -f "$W/p500/compose.yaml" config -q
@@ -357,6 +449,13 @@ if [[ $PEERS == 1 ]] && [[ -x $DOCKER_BIN ]] && command -v dockerd >/dev/null &&
   log "== docker $("$DOCKER_BIN" version --format '{{.Server.Version}}' 2>/dev/null)"
   export DOCKER_BUILDKIT=0   # the classic builder, as the issue's figures
   "$DOCKER_BIN" import "$W/image.tar" "$IMG" >/dev/null
+  if want images; then
+    HF_RUNS=5 hf "cold build, 5 RUN steps (--no-cache)" docker 1 "$DOCKER_BIN" build -q --no-cache --network none -t hkbench-cold "$W/cold"
+    # docker treats 127.0.0.0/8 registries as insecure (plain HTTP) by default
+    [[ $REGISTRY_OK == 1 ]] && HF_RUNS=5 HF_PREPARE="bash -c '$DOCKER_BIN rmi -f $PULL_REF >/dev/null 2>&1; true'" hf "pull of a 100 MB image (4 layers) from a loopback registry" docker 0 \
+      "$DOCKER_BIN" pull -q "$PULL_REF"
+  fi
+  if want core; then
   # DNS first, before docker-compose's runs raise the load (hako's is measured at its start too)
   if [[ -n $DNS_LOAD ]]; then
     "$DOCKER_BIN" network create --subnet 10.214.31.0/24 hkbench-dns >/dev/null
@@ -384,6 +483,7 @@ if [[ $PEERS == 1 ]] && [[ -x $DOCKER_BIN ]] && command -v dockerd >/dev/null &&
   rss_of "monitor RSS (per container)" "docker (shim)" "$(ppid_of "$("$DOCKER_BIN" inspect -f '{{.State.Pid}}' "$cid")")"
   rss_of "daemon RSS (dockerd)" docker "$DOCKERD_PID"
   "$DOCKER_BIN" rm -f hkbench-rss >/dev/null 2>&1
+  fi  # want core
   stop_dockerd
 fi
 
