@@ -257,6 +257,8 @@ Result<int> exec_container(const ContainerStore& store, const ContainerRecord& r
     fs::path dir = store.dir(record.id);
     auto spec = TRY(runtime::load_bundle_spec(dir));
     auto container = TRY(runtime::adopt(record.id, state.pid, spec, spec.linux_spec.cgroups_path));
+    // Where the runtime keeps this root's state (and its compiled seccomp programs).
+    container.dir = store.runtime_state_dir() / record.id;
     runtime::Process process = spec.process;
     process.args = request.args;
     process.terminal = request.tty;
