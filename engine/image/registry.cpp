@@ -37,6 +37,8 @@ using json = nlohmann::json;
 using sys::UniqueFd;
 
 constexpr size_t kMaxManifest = 8u << 20;
+// The error of a blob download that another layer's failure stopped.
+constexpr const char* kDownloadStopped = "download stopped";
 
 std::string lower(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
@@ -303,7 +305,7 @@ private:
         if (sink.too_large) return Error(url + ": the response is larger than " + std::to_string(max) + " bytes");
         if (sink.write_failed) return Error::from_syscall("write", errno, "download of " + url);
         if (sink.bad_range) return Error(url + ": the server answered the Range request with another range");
-        if (stream && stream->abort && stream->abort->load()) return Error(url + ": download stopped");
+        if (stream && stream->abort && stream->abort->load()) return Error(url + ": " + kDownloadStopped);
         if (rc != CURLE_OK) return Error(url + ": " + (error[0] ? error.c_str() : api.easy_strerror(rc)));
         api.easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &r.status);
         // A 4xx/5xx body went to fd when streaming; what matters is the status.
@@ -668,15 +670,17 @@ Result<PullResult> pull_image(const ImageStore& store, const std::string& ref, c
         report({short_id, LayerProgress::Phase::PullComplete, layer.size, layer.size});
     }
     stop_workers();
-    if (!failure) {
+    auto stopped = [](const Error& e) { return e.message.find(kDownloadStopped) != std::string::npos; };
+    if (!failure || stopped(*failure)) {
         // The first genuine error: a layer stopped because another failed says less.
         for (auto& d : downloads)
-            if (d && !d->ok() && d->error().message.find("download stopped") == std::string::npos) {
+            if (d && !d->ok() && !stopped(d->error())) {
                 failure = d->error();
                 break;
             }
     }
     if (failure) return std::move(*failure);
+    if (layers.size() != count) return Error("pull of " + ref + " stopped before its layers were stored");
     remove_stale_partials(store.root().tmp_dir(), std::chrono::hours(24));
     result.image = TRY(store.commit_verbatim(config.body, layers, tags));
     result.downloaded = true;
