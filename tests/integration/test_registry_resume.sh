@@ -2,11 +2,11 @@
 # hako image pull's parallel, resumable layer downloads against Debian's docker-registry
 # on loopback (127.0.0.1:5721) behind a small python3 proxy (127.0.0.1:5722) that logs
 # every blob request with its Range header, counts concurrent blob downloads, and on
-# demand cuts one layer's connection after 1 MiB or ignores Range (answers 200): the
-# image lands with every digest checked, a cut pull leaves a partial file that the next
-# pull continues (Range, 206), a corrupted partial file is caught by the digest check
-# and downloaded again, image prune removes stale partial files, and --progress plain
-# prints a few lines per layer.
+# demand cuts one layer's connection after 1 MiB (or stalls there while hako is killed)
+# or ignores Range (answers 200): the image lands with every digest checked, a cut or
+# killed pull leaves a partial file that the next pull continues (Range, 206), a
+# corrupted partial file is caught by the digest check and downloaded again, image
+# prune removes stale partial files, and --progress plain prints a few lines per layer.
 # shellcheck source=tests/integration/check_lib.sh
 test_kind=registry-resume source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
 for tool in docker-registry skopeo curl python3; do
@@ -120,6 +120,7 @@ class H(http.server.BaseHTTPRequestHandler):
             if digest == big and os.path.exists(w + "/cut"):
                 os.unlink(w + "/cut")
                 self.wfile.write(body[start:start + (1 << 20)]); self.wfile.flush()
+                if os.path.exists(w + "/stall"): time.sleep(30)  # hako is killed meanwhile
                 self.close_connection = True
                 self.connection.shutdown(2)
                 return
@@ -167,6 +168,18 @@ check "…asking for the rest with Range" "$(grep -c "^$big bytes=1048576- 206$"
 check "…saying it resumes" "$(grep -c "^${big:0:12}: Resuming at 1.05MB of " <<<"$out")" "1"
 check "…with the right image" "$("$HAKO" --root "$W/r2" image ls -q --no-trunc)" "sha256:$id"
 check "…and removes the partial file" "$(find "$W/r2/tmp" -name 'pull-*' | wc -l)" "0"
+
+# 2b. hako killed in the middle of a download: the partial file stays and is continued.
+: >"$W/proxy.log"; touch "$W/cut" "$W/stall"
+"$HAKO" --root "$W/r2b" image pull -q "$PROXY/test/multi:1" >/dev/null 2>&1 &
+puller=$!
+for _ in $(seq 100); do [[ $(stat -c %s "$(partial "$W/r2b")" 2>/dev/null) == 1048576 ]] && break; sleep 0.1; done
+kill -9 "$puller"; wait "$puller" 2>/dev/null
+rm -f "$W/stall"
+check "a killed pull leaves its partial file" "$(stat -c %s "$(partial "$W/r2b")" 2>&1)" "1048576"
+pull "$W/r2b" >/dev/null 2>&1; check "the next pull succeeds" "$?" "0"
+check "…continuing it with Range" "$(grep -c "^$big bytes=1048576- 206$" "$W/proxy.log")" "1"
+check "…with the right image" "$("$HAKO" --root "$W/r2b" image ls -q --no-trunc)" "sha256:$id"
 
 # 3. A corrupted partial file: the digest check over the whole file catches it and the
 # layer is downloaded again from zero.
