@@ -27,6 +27,7 @@
 #include "engine/monitor/health.h"
 #include "engine/monitor/log_writer.h"
 #include "engine/store/state_root.h"
+#include "src/cli/compose_ps_format.h"
 #include "src/cli/context.h"
 #include "src/cli/output.h"
 #include "src/cli/run_flags.h"
@@ -149,18 +150,6 @@ time_t parse_time(const std::string& rfc3339) {
     return ::timegm(&tm);
 }
 
-// docker's units.HumanDuration.
-std::string human_duration(long long s) {
-    auto plural = [](long long n, const char* unit) { return std::to_string(n) + " " + unit + (n == 1 ? "" : "s"); };
-    if (s < 1) return "Less than a second";
-    if (s < 60) return plural(s, "second");
-    if (s / 60 == 1) return "About a minute";
-    if (s / 60 < 60) return plural(s / 60, "minute");
-    if (s / 3600 == 1) return "About an hour";
-    if (s / 3600 < 48) return plural(s / 3600, "hour");
-    return plural(s / 86400, "day");
-}
-
 std::string status_text(const ContainerState& state) {
     long long now = ::time(nullptr);
     if (state.status == "running") return "Up " + human_duration(now - parse_time(state.started_at));
@@ -173,12 +162,6 @@ std::string status_text(const ContainerState& state) {
     return state.status == "created" ? "Created" : state.status;
 }
 
-std::string command_text(const ContainerRecord& r) {
-    std::string text;
-    for (const auto& a : r.args()) text += (text.empty() ? "" : " ") + a;
-    if (text.size() > 20) text = text.substr(0, 19) + "…";
-    return "\"" + text + "\"";
-}
 
 ojson inspect_json(const ContainerStore& store, const ContainerRecord& r) {
     ContainerState s = store.observed_state(r.id);
@@ -544,12 +527,14 @@ void add_ls(CLI::App& noun, Context& ctx) {
             ContainerState s = store->observed_state(r.id);
             if (!f->all && !container::is_running(s)) continue;
             std::string created = human_duration(::time(nullptr) - parse_time(r.created)) + " ago";
+            ServiceContainer described{r, s, "", 0, false};
+            std::string ports = ports_text(publishers_of(store->root().path().string(), described));
             if (f->quiet) {
                 out += r.id.substr(0, 12) + "\n";
             } else if (f->format == "json" || f->format.find("{{") != std::string::npos) {
-                ojson line = {{"Command", command_text(r)}, {"CreatedAt", r.created}, {"ID", r.id.substr(0, 12)},
+                ojson line = {{"Command", command_text(r, false)}, {"CreatedAt", r.created}, {"ID", r.id.substr(0, 12)},
                               {"Image", r.image},           {"Labels", ""},         {"Names", r.name},
-                              {"Ports", ""},                {"RunningFor", created}, {"State", s.status},
+                              {"Ports", ports},             {"RunningFor", created}, {"State", s.status},
                               {"Status", status_text(s)}};
                 if (f->format == "json") {
                     out += line.dump() + "\n";
@@ -559,7 +544,7 @@ void add_ls(CLI::App& noun, Context& ctx) {
                 if (!text.ok()) return fail(ctx, std::move(text).error());
                 out += *text + "\n";
             } else {
-                rows.push_back({r.id.substr(0, 12), r.image, command_text(r), created, status_text(s), "", r.name});
+                rows.push_back({r.id.substr(0, 12), r.image, command_text(r, false), created, status_text(s), ports, r.name});
             }
         }
         if (!f->quiet && f->format.empty()) out = format_table(rows);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # hako container inspect as docker scripts use it: --format json and Go-style
 # templates ({{.State.Status}}, nested paths, {{json .X}}), Config.ExposedPorts from the
-# image's EXPOSE, State.Paused after a compose pause, and clear errors for a bad format.
+# image's EXPOSE, State.Paused after a compose pause, container ls's PORTS, and clear errors for a bad format.
 test_kind=inspect source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
 h() { "$HAKO" --root "$R" "$@"; }
 
@@ -26,6 +26,15 @@ out=$(h container inspect -f 'xml' insp-a 2>&1); status=$?
 check "an unsupported format is a usage error" "$status" "2"
 out=$(h container inspect -f '{{.Name' insp-a 2>&1); status=$?
 contains "an unclosed {{ is named" "$out" "'{{' without '}}'"
+
+# container ls shows the published ports as docker ps does (random host ports resolved).
+h network create --subnet 10.225.0.0/24 hkinsp-net >/dev/null
+h container run -d --name insp-p --network hkinsp-net -p 127.0.0.1:18191:80 -p 18192:81/udp busybox sleep 60 >/dev/null
+check "container ls --format {{.Ports}}" "$(h container ls --format '{{.Names}} {{.Ports}}' | grep '^insp-p ')" \
+  "insp-p 127.0.0.1:18191->80/tcp, 0.0.0.0:18192->81/udp"
+contains "the table's PORTS column" "$(h container ls | grep insp-p)" "127.0.0.1:18191->80/tcp"
+h container rm -f insp-p >/dev/null
+h network rm hkinsp-net >/dev/null
 
 # State.Paused through the compose pause verb (the freezer of the container's cgroup).
 mkdir -p "$R/proj"
