@@ -70,7 +70,10 @@ Result<RunMount> parse_run_mount(std::string_view spec, int ssh_index) {
     }
     const auto& allowed = keys.at(m.type);
     m.read_only = m.type == "bind";
-    for (const auto& [key, value] : fields) {
+    for (const auto& field : fields) {
+        // Named references, not a structured binding: clang 14 rejects capturing one in the lambda below.
+        const std::string& key = field.first;
+        const std::string& value = field.second;
         if (key != "target" && !allowed.count(key)) return fail("unexpected key \"" + key + "\" for type=" + m.type);
         Result<void> done = ok();
         auto flag = [&](bool& out) {
