@@ -323,6 +323,9 @@ Result<Running> Monitor::launch(const runtime::Spec& spec) {
         create.state_root = store_->runtime_state_dir();
         create.stdio = stdio;
         create.cgroup_path = cgroup_path;
+        // kill -9 of this monitor takes its container with it: nothing else would
+        // reap it, record its exit or stop it, and ps would say Exited.
+        create.die_with_creator = true;
         // runtime::create resets the signal mask in the container's init itself.
         auto created = runtime::create(spec, dir_, create);
         if (!created.ok()) {

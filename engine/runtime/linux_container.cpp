@@ -105,6 +105,7 @@ struct InitArguments {
     std::string id;
     fs::path bundle;
     const SeccompProgram* seccomp;  // compiled before clone; nullptr: none
+    bool die_with_creator = false;  // CreateOptions::die_with_creator
 };
 
 HookState hook_state(const Spec& spec, const std::string& id, const fs::path& bundle, pid_t pid, const char* status) {
@@ -178,7 +179,9 @@ void reset_signals() {
         fail_child(a.sync_fd, Error::from_syscall("chdir", errno, spec.process.cwd));
     step(apply_rlimits(spec.process.rlimits), "rlimits");
     step(apply_process_identity(spec.process, a.seccomp), "process identity");
-    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);  // the creator may exit now (runc-like create)
+    // The creator may exit now (runc-like create), unless it asked the init to die
+    // with it; set again here because a change of uid above clears it.
+    prctl(PR_SET_PDEATHSIG, a.die_with_creator ? SIGKILL : 0, 0, 0, 0);
     send_message(a.sync_fd, "OK");
     // Parked until start() opens the fifo for reading.
     std::string fifo = fd_path(a.fifo_fd);
@@ -293,7 +296,7 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
 
     InitArguments arguments{&spec,         rootfs,     plan,       child_end.get(), fifo_fd,
                             pty.slave.valid() ? pty.slave.get() : -1, options.stdio, options.id, bundle_dir,
-                            *seccomp ? &**seccomp : nullptr};
+                            *seccomp ? &**seccomp : nullptr, options.die_with_creator};
     pid_t pid = static_cast<pid_t>(syscall(SYS_clone, plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
     if (pid < 0) return cleanup(Error::from_syscall("clone", errno, options.id));
     if (pid == 0) {

@@ -28,6 +28,9 @@ struct CreateOptions {
     std::filesystem::path state_root;  // STATE_ROOT/ID holds state.json and exec.fifo
     Stdio stdio;                       // ignored when the process asks for a terminal
     std::string cgroup_path;           // default: the spec's cgroupsPath, else "/hako/ID"
+    // The init keeps PR_SET_PDEATHSIG SIGKILL after create: it dies with the
+    // process that created it (a monitor that stays its parent); false = runc-like.
+    bool die_with_creator = false;
 };
 
 struct Container {
