@@ -49,6 +49,7 @@ void PullProgressView::layer(const LayerProgress& e) {
     }
     case Phase::Extracting: text = tty_ ? "Extracting" : ""; break;
     case Phase::PullComplete: text = "Pull complete"; break;
+    case Phase::AlreadyExists: text = "Already exists"; break;
     }
     if (text.empty()) return;
     std::lock_guard<std::mutex> hold(mutex_);

@@ -598,14 +598,34 @@ Result<PullResult> pull_image(const ImageStore& store, const std::string& ref, c
     std::mutex say_mutex;
     auto report = [&](const LayerProgress& event) {
         if (options.layer_progress) return options.layer_progress(event);
-        if (event.phase != LayerProgress::Phase::DownloadComplete && event.phase != LayerProgress::Phase::PullComplete)
-            return;
+        using Phase = LayerProgress::Phase;
+        const char* text = event.phase == Phase::DownloadComplete ? ": Download complete"
+                           : event.phase == Phase::PullComplete   ? ": Pull complete"
+                           : event.phase == Phase::AlreadyExists  ? ": Already exists"
+                                                                   : nullptr;
+        if (text == nullptr) return;
         std::lock_guard<std::mutex> hold(say_mutex);
-        say(event.id + (event.phase == LayerProgress::Phase::PullComplete ? ": Pull complete" : ": Download complete"));
+        say(event.id + text);
     };
-    for (const auto& layer : manifest->layers) report({layer.digest.substr(7, 12), LayerProgress::Phase::Waiting, 0, layer.size});
-
     size_t count = manifest->layers.size();
+    // Layers the store already holds (another image's with the diff id the verified
+    // config names) are not downloaded again: docker's "Already exists". The image's
+    // content is defined by its diff ids, so a differently compressed blob of the same
+    // tar is the same layer. The ingest lock held here
+    // keeps garbage collection from removing them before the commit below.
+    std::vector<std::optional<LayerRef>> present(count);
+    if (auto images = store.list(); images.ok())
+        for (const auto& image : *images)
+            for (const auto& held : image.layers)
+                for (size_t i = 0; i < count; ++i)
+                    if (!present[i] && held.diff_id == parsed_config->diff_ids[i])
+                        present[i] = held;
+    for (size_t i = 0; i < count; ++i) {
+        const auto& layer = manifest->layers[i];
+        report({layer.digest.substr(7, 12), present[i] ? LayerProgress::Phase::AlreadyExists : LayerProgress::Phase::Waiting,
+                0, layer.size});
+    }
+
     std::vector<std::optional<Result<LayerDownload>>> downloads(count);
     std::mutex mutex;
     std::condition_variable arrived;
@@ -626,6 +646,7 @@ Result<PullResult> pull_image(const ImageStore& store, const std::string& ref, c
     for (size_t w = 0; w < parallel; ++w) {
         workers.emplace_back([&, client] () mutable {
             for (size_t i = next++; i < count && !abort; i = next++) {
+                if (present[i]) continue;
                 auto got = download_layer(client, store.root().tmp_dir(), manifest->layers[i], abort, report);
                 if (!got.ok()) abort = true;
                 std::lock_guard<std::mutex> hold(mutex);
@@ -642,6 +663,10 @@ Result<PullResult> pull_image(const ImageStore& store, const std::string& ref, c
     for (size_t i = 0; i < count && !failure; ++i) {
         const Descriptor& layer = manifest->layers[i];
         std::string short_id = layer.digest.substr(7, 12);
+        if (present[i]) {
+            layers.push_back(*present[i]);
+            continue;
+        }
         {
             std::unique_lock<std::mutex> hold(mutex);
             arrived.wait(hold, [&] { return downloads[i].has_value() || finished_workers == parallel; });

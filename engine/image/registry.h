@@ -37,6 +37,7 @@ struct LayerProgress {
         DownloadComplete,  // verified; `seconds` the download took
         Extracting,
         PullComplete,
+        AlreadyExists,  // the store holds this layer (another image's): nothing downloaded
     };
     std::string id;  // the first 12 hex digits of the layer digest
     Phase phase = Phase::Waiting;

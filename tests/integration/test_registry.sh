@@ -107,6 +107,13 @@ check "push prints the digest" "$(echo "$out" | grep -c '^1: digest: sha256:')" 
 check "a second push finds the layer there" "$("$HAKO" --root "$A" image push "$REG/fresh/app:1" | grep -c 'Layer already exists')" "1"
 skopeo inspect --tls-verify=false "docker://$REG/fresh/app:1" >/dev/null; check "skopeo reads what hako pushed" "$?" "0"
 check "pulled back, the image keeps its id" "$("$HAKO" --root "$W/d" image pull -q "$REG/fresh/app:1" >/dev/null && "$HAKO" --root "$W/d" image ls -q)" "$id"
+# A second image with the same layer and another config: the layer is not downloaded again.
+"$HAKO" --root "$A" image import --change 'ENV SHARED=1' "$W/image.tar.gz" "$REG/fresh/shared:1" >/dev/null
+"$HAKO" --root "$A" image push -q "$REG/fresh/shared:1" >/dev/null
+out=$("$HAKO" --root "$W/d" image pull --progress plain "$REG/fresh/shared:1" 2>&1)
+check "a pull of an image whose layer is held says Already exists" "$(echo "$out" | grep -c ': Already exists$')" "1"
+check "…and downloads nothing" "$(echo "$out" | grep -c 'Download complete')" "0"
+check "…and the image runs" "$("$HAKO" --root "$W/d" container run --rm --network none "$REG/fresh/shared:1" sh -c 'echo $SHARED')" "1"
 b tag "$REG/test/busybox:docker" "$REG/test/mounted:1"
 check "a blob of another repository is mounted" "$(b push "$REG/test/mounted:1" | grep -c 'Mounted from test/busybox')" "1"
 
