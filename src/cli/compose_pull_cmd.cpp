@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 
+#include "engine/build/build_flags.h"
 #include "engine/container/image_usage.h"
 #include "engine/image/pull_progress.h"
 #include "engine/image/registry.h"
@@ -26,12 +27,6 @@ struct Flags {
     bool quiet = false, ignore_failures = false, ignore_buildable = false;
 };
 
-std::string docker_config(const Context& ctx) {
-    if (auto it = ctx.environment.find("DOCKER_CONFIG"); it != ctx.environment.end() && !it->second.empty())
-        return it->second + "/config.json";
-    auto home = ctx.environment.find("HOME");
-    return (home == ctx.environment.end() ? std::string("/root") : home->second) + "/.docker/config.json";
-}
 
 std::string text(const project::Json& service, const char* key) {
     return service.contains(key) && service[key].is_string() ? service[key].get<std::string>() : "";
@@ -53,7 +48,7 @@ Result<void> run_pull(const Context& ctx, const Flags& flags) {
     project::Project project = TRY(load(ctx, flags));
     auto store = TRY(container::open_image_store_with_usage(ctx.global.root.empty() ? store::kDefaultRoot : ctx.global.root));
     image::PullOptions options;
-    options.docker_config = docker_config(ctx);
+    options.docker_config = build::docker_config_path(ctx.environment);
     // Each service's layers under its name: redrawn in place on a terminal, plain
     // lines with --progress plain or a pipe, none with -q or --progress quiet.
     const std::string& mode = ctx.global.progress;
@@ -89,7 +84,7 @@ Result<void> run_push(const Context& ctx, const Flags& flags) {
     project::Project project = TRY(load(ctx, flags));
     auto store = TRY(container::open_image_store_with_usage(ctx.global.root.empty() ? store::kDefaultRoot : ctx.global.root));
     image::PushOptions options;
-    options.docker_config = docker_config(ctx);
+    options.docker_config = build::docker_config_path(ctx.environment);
     for (const auto& name : flags.services.empty() ? project.service_names() : flags.services) {
         const auto& service = project.service(name);
         std::string image = text(service, "image");

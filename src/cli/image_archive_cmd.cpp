@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 
+#include "engine/build/build_flags.h"
 #include "engine/container/image_usage.h"
 #include "engine/image/archive.h"
 #include "engine/image/pull_progress.h"
@@ -67,13 +68,6 @@ Result<void> load(const Context& ctx, const std::string& input, bool quiet) {
     return ok();
 }
 
-// $DOCKER_CONFIG/config.json, else ~/.docker/config.json.
-std::string docker_config_path(const Context& ctx) {
-    if (auto it = ctx.environment.find("DOCKER_CONFIG"); it != ctx.environment.end() && !it->second.empty())
-        return it->second + "/config.json";
-    auto home = ctx.environment.find("HOME");
-    return (home == ctx.environment.end() ? std::string("/root") : home->second) + "/.docker/config.json";
-}
 
 Result<void> pull(const Context& ctx, const std::string& ref, const std::vector<std::string>& insecure, bool quiet) {
     auto store = TRY(open_store(ctx));
@@ -81,7 +75,7 @@ Result<void> pull(const Context& ctx, const std::string& ref, const std::vector<
     if (parsed.tag.empty() && parsed.digest.empty() && !quiet) std::cout << "Using default tag: latest\n";
     image::PullOptions options;
     options.insecure_registries = insecure;
-    options.docker_config = docker_config_path(ctx);
+    options.docker_config = build::docker_config_path(ctx.environment);
     // Layers on a terminal redraw in place; --progress plain (or a pipe) prints lines.
     const std::string& mode = ctx.global.progress;
     bool tty = mode == "tty" || (mode == "auto" && ctx.global.ansi != "never" &&
@@ -108,7 +102,7 @@ Result<void> push(const Context& ctx, const std::string& ref, const std::vector<
     image::PushOptions options;
     if (chunk_size > 0) options.chunk_size = chunk_size;
     options.insecure_registries = insecure;
-    options.docker_config = docker_config_path(ctx);
+    options.docker_config = build::docker_config_path(ctx.environment);
     if (!quiet) options.progress = [](const std::string& line) { std::cout << line << std::endl; };
     std::string digest = TRY(image::push_image(store, ref, options));
     if (quiet) std::cout << digest << "\n";

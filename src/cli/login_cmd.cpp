@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 
+#include "engine/build/build_flags.h"
 #include "engine/image/registry.h"
 #include "src/cli/context.h"
 #include "src/cli/output.h"
@@ -13,13 +14,6 @@
 namespace hako::cli {
 
 namespace {
-
-std::string config_path(const Context& ctx) {
-    if (auto it = ctx.environment.find("DOCKER_CONFIG"); it != ctx.environment.end() && !it->second.empty())
-        return it->second + "/config.json";
-    auto home = ctx.environment.find("HOME");
-    return (home == ctx.environment.end() ? std::string("/root") : home->second) + "/.docker/config.json";
-}
 
 // "https://index.docker.io/v1/", "docker.io" and "" all mean Docker Hub.
 std::string registry_name(const std::string& server) {
@@ -60,7 +54,7 @@ void add_login_commands(CLI::App& app, Context& ctx) {
         image::RegistryCredentials credentials{f->username, f->password};
         auto checked = image::verify_login(registry, credentials, f->insecure);
         if (!checked.ok()) return fail(ctx, std::move(checked).error());
-        auto stored = image::store_credentials(config_path(ctx), registry, credentials);
+        auto stored = image::store_credentials(build::docker_config_path(ctx.environment), registry, credentials);
         if (!stored.ok()) return fail(ctx, std::move(stored).error());
         std::cout << "Login Succeeded" << std::endl;
         ctx.exit_status = 0;
@@ -71,7 +65,7 @@ void add_login_commands(CLI::App& app, Context& ctx) {
     logout->add_option("SERVER", *server, "Registry (default: Docker Hub)");
     logout->callback([&ctx, server] {
         std::string registry = registry_name(*server);
-        auto removed = image::remove_credentials(config_path(ctx), registry);
+        auto removed = image::remove_credentials(build::docker_config_path(ctx.environment), registry);
         if (!removed.ok()) return fail(ctx, std::move(removed).error());
         if (*removed) std::cout << "Removing login credentials for " << image::credentials_key(registry) << std::endl;
         else std::cout << "Not logged in to " << image::credentials_key(registry) << std::endl;
