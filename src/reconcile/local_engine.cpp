@@ -8,11 +8,13 @@
 #include <mutex>
 #include <sstream>
 
+#include "engine/build/build_flags.h"
 #include "engine/build/builder.h"
 #include "engine/container/image_usage.h"
 #include "engine/container/lifecycle.h"
 #include "engine/container/pause.h"
 #include "engine/image/image_store.h"
+#include "engine/image/registry.h"
 #include "engine/monitor/monitor.h"
 #include "engine/net/network_store.h"
 #include "engine/volume/volume_store.h"
@@ -108,13 +110,30 @@ Result<std::string> LocalEngine::ensure_image(const ImageRequest& request) {
         std::ostringstream progress;
         auto built = build::build_image(build, progress);
         if (!built.ok())
-            return Error("service " + request.service + ": building " + request.reference + ": " +
-                         built.error().message);
+            return Error("building " + request.reference + ": " + built.error().message);
         return *built;
     }
-    if (!id.empty() && request.pull_policy != "always") return id;
-    return Error("service " + request.service + ": image " + request.reference +
-                 " is not present locally and pulling from registries is not available; load it with `hako image load` or `hako image import`");
+    // From its registry, as docker compose does: `pull_policy: always` (or `up --pull
+    // always`) every time, `missing` (the default) when absent; `never` never.
+    bool pull = request.pull_policy == "always" || (id.empty() && request.pull_policy != "never" && !can_build);
+    if (!pull) {
+        if (!id.empty()) return id;
+        if (can_build) return id;  // not reached: a buildable missing image is built above
+        return Error("image " + request.reference + " is not present locally and its pull_policy is never");
+    }
+    auto images = TRY(image::ImageStore::open(store_.root().path()));
+    image::PullOptions options;
+    build::Variables environment;
+    for (const char* name : {"DOCKER_CONFIG", "HOME"})
+        if (const char* value = std::getenv(name)) environment[name] = value;
+    options.docker_config = build::docker_config_path(environment);
+    options.parallel_downloads = 3;
+    auto pulled = image::pull_image(images, request.reference, options);
+    if (!pulled.ok()) {
+        if (!id.empty() && request.pull_policy != "always") return id;
+        return Error("image " + request.reference + ": " + pulled.error().message);
+    }
+    return pulled->image.id;
 }
 
 Result<void> LocalEngine::create_network(const NetworkRequest& request) {

@@ -137,6 +137,30 @@ check "…with plain per-layer lines under the service's name" "$(grep -c '^   a
 "$HAKO" --root "$W/e" -f "$W/proj/compose.yaml" pull built 2>/dev/null
 check "…and the pushed image pulls" "$("$HAKO" --root "$W/e" image ls --format json | grep -c "\"Repository\":\"$REG/compose/built\"")" "1"
 
+# up pulls what a service needs: a missing image (pull_policy missing, the default), and
+# `never` refuses with the image named.
+mkdir -p "$W/upproj"
+cat >"$W/upproj/compose.yaml" <<EOF
+name: hkregup
+services:
+  app:
+    image: $REG/test/busybox:oci
+    command: ["sleep", "30"]
+    network_mode: none
+    stop_signal: SIGKILL
+  never:
+    image: $REG/test/nosuch:1
+    pull_policy: never
+    network_mode: none
+    profiles: [never]
+EOF
+"$HAKO" --root "$W/u" -f "$W/upproj/compose.yaml" --progress quiet up -d 2>"$W/err"; check "up pulls a missing image" "$?" "0"
+check "…and its container runs" "$("$HAKO" --root "$W/u" container inspect -f '{{.State.Status}}' hkregup-app-1)" "running"
+"$HAKO" --root "$W/u" -f "$W/upproj/compose.yaml" --profile never --progress quiet up -d never 2>"$W/err"
+check "pull_policy never with a missing image fails" "$?" "1"
+check "…naming the image once" "$(grep -c "image $REG/test/nosuch:1 is not present and pull_policy is never" "$W/err")" "1"
+"$HAKO" --root "$W/u" -f "$W/upproj/compose.yaml" --profile never --progress quiet down -t 0 >/dev/null 2>&1
+
 # A blob whose content does not match its digest: rejected, nothing stored.
 layer=$(echo "$docker_manifest" | python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][0]["digest"][7:])')
 blob=$W/data/docker/registry/v2/blobs/sha256/${layer:0:2}/$layer/data
