@@ -1,5 +1,7 @@
 // This file registers `hako image build`: docker build's flags into a
 // build::BuildRequest, progress on stderr, the image id on stdout with -q.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
@@ -8,6 +10,7 @@
 #include "engine/build/builder.h"
 #include "engine/container/options.h"
 #include "engine/store/state_root.h"
+#include "src/cli/build_tty_view.h"
 #include "src/cli/context.h"
 #include "src/cli/output.h"
 
@@ -111,8 +114,12 @@ void add_image_build_commands(CLI::App& noun, Context& ctx) {
         request.pull = f->pull;
         request.quiet = f->quiet || f->progress == "quiet";
         request.network = f->network;
-        request.progress = f->progress == "tty" ? "tty" : "plain";
-        auto id = build::build_image(request, std::cerr);
+        bool tty = f->progress == "tty" || (f->progress == "auto" && ::isatty(STDERR_FILENO));
+        request.progress = tty ? "tty" : "plain";
+        BuildTtyView view(stderr);
+        std::ostream tty_stream(&view);
+        auto id = build::build_image(request, tty && !request.quiet ? tty_stream : std::cerr);
+        if (tty && !request.quiet) view.finish(!id.ok());
         if (!id.ok()) {
             ctx.exit_status = report(Result<void>(std::move(id).error()));
             return;
