@@ -14,7 +14,7 @@ packages=(
   busybox-static runc iproute2 nftables
   docker-registry skopeo
   clang libclang-rt-14-dev
-  python3
+  python3 zstd   # zstd: test_registry.sh compresses a zstd layer
   mmdebstrap curl   # the quickstart's base image (scripts/make-quickstart-images.sh) and its test
   zsh groff-base man-db   # the generated completion and man page are checked by test_cli_docs.sh
 )

@@ -80,6 +80,35 @@ b pull -q "$REG/test/busybox:oci" >/dev/null; check "pull (OCI media types)" "$?
 check "a container runs from a pulled image" "$("$HAKO" --root "$B" container run --rm "$REG/test/busybox:oci" echo pulled)" "pulled"
 check "a second pull is up to date" "$(b pull "$REG/test/busybox:docker" | grep -c 'Image is up to date')" "1"
 
+# zstd layers (OCI media type …tar+zstd): the image's layer compressed with zstd and its
+# config uploaded through the registry API by hand (skopeo would reuse the gzip blob).
+zstd -q -c "$W/image.tar" >"$W/layer.zst"
+mkdir -p "$W/saved" && tar -xf "$W/save.tar" -C "$W/saved"
+python3 - "$REG" "$W/layer.zst" "$W/saved" <<'PY' && check "a zstd image is uploaded" "ok" "ok" || check "a zstd image is uploaded" "failed" "ok"
+import hashlib, json, sys, urllib.request
+reg, layer_path, saved = sys.argv[1:4]
+config_path = saved + "/" + json.load(open(saved + "/manifest.json"))[0]["Config"]
+def upload(data):
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    start = urllib.request.urlopen(urllib.request.Request(f"http://{reg}/v2/test/zstd/blobs/uploads/", method="POST"))
+    location = start.headers["Location"]
+    location = (location if location.startswith("http") else f"http://{reg}{location}")
+    sep = "&" if "?" in location else "?"
+    urllib.request.urlopen(urllib.request.Request(f"{location}{sep}digest={digest}", data=data, method="PUT",
+                                                  headers={"Content-Type": "application/octet-stream"}))
+    return digest, len(data)
+layer = open(layer_path, "rb").read(); config = open(config_path, "rb").read()
+ld, ls = upload(layer); cd, cs = upload(config)
+manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cs},
+    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+zstd", "digest": ld, "size": ls}]}).encode()
+urllib.request.urlopen(urllib.request.Request(f"http://{reg}/v2/test/zstd/manifests/1", data=manifest, method="PUT",
+                                              headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"}))
+PY
+"$HAKO" --root "$W/z" image pull -q "$REG/test/zstd:1" >/dev/null; check "pull of zstd layers" "$?" "0"
+check "…keeps the image id" "$("$HAKO" --root "$W/z" image ls -q)" "$id"
+check "…and runs" "$("$HAKO" --root "$W/z" container run --rm --network none "$REG/test/zstd:1" echo zstd)" "zstd"
+
 # An image index: the manifest for this machine's architecture is chosen.
 arch=$(uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/')
 other=$([[ $arch == amd64 ]] && echo arm64 || echo amd64)
