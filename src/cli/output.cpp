@@ -1,6 +1,7 @@
 // This file implements the verbs' shared output helpers (see output.h).
 #include "src/cli/output.h"
 
+#include <cstdio>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -12,7 +13,10 @@ namespace hako::cli {
 
 void print_warnings(const project::Diagnostics& diagnostics) {
     for (const auto& item : diagnostics.items()) {
-        if (item.severity == project::Severity::Warning) spdlog::warn("{}", item.str());
+        // The diagnostic already says "FILE:LINE:COL: warning: …", as compilers do: the
+        // logger's own "warning:" level tag would say it twice.
+        if (item.severity == project::Severity::Warning && spdlog::should_log(spdlog::level::warn))
+            std::fprintf(stderr, "hako: %s\n", item.str().c_str());
     }
 }
 

@@ -137,6 +137,8 @@ services:
 YAML
 expect_status 0 config -q
 expect_contains "$ERR" "NO_SUCH_TAG_VARIABLE"
+# said once, as compilers do: "hako: FILE:3:12: warning: …", not "hako: warning: … warning:"
+expect_equal "$(grep -o 'warning:' <<<"$ERR" | wc -l)" "1"
 
 # --no-interpolate keeps short syntax that still holds a variable (a port here)
 # instead of failing to parse it, and --no-path-resolution keeps paths relative
