@@ -46,20 +46,8 @@ check() {  # check DESCRIPTION ACTUAL EXPECTED
 b() { "$HAKO" --root "$B" image "$@"; }
 wait_port() { for _ in $(seq 100); do curl -s "http://127.0.0.1:$1/" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 
-mkdir -p "$W/data"
-cat >"$W/registry.yml" <<EOF
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $W/data
-http:
-  addr: $REG
-EOF
-docker-registry serve "$W/registry.yml" >"$W/registry.log" 2>&1 &
-pids+=($!)
-wait_port "$PORT" || { echo "FAIL: docker-registry did not start"; cat "$W/registry.log"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/registry_lib.sh"
+start_registry "$W" "$REG" || exit 1
 
 bash "$SRC/scripts/make-test-image.sh" "$W/image.tar" >/dev/null
 gzip -k "$W/image.tar"

@@ -26,19 +26,8 @@ stop_servers() {
 trap stop_servers EXIT
 wait_port() { for _ in $(seq 100); do curl -s "http://$1/v2/" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 
-mkdir -p "$W/data"
-cat >"$W/registry.yml" <<EOF2
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $W/data
-http:
-  addr: $REG
-EOF2
-docker-registry serve "$W/registry.yml" >"$W/registry.log" 2>&1 &
-pids+=($!)
+source "$(dirname "${BASH_SOURCE[0]}")/registry_lib.sh"
+start_registry "$W" "$REG" || exit 1
 
 # An OCI layout with four uncompressed layers of random data (3 MiB, then 1 MiB each).
 python3 - "$W/oci" <<'PY'
@@ -130,7 +119,6 @@ class H(http.server.BaseHTTPRequestHandler):
 class S(socketserver.ThreadingMixIn, http.server.HTTPServer): daemon_threads = True
 S(("127.0.0.1", port), H).serve_forever()
 PY
-wait_port "$REG" || { echo "FAIL: docker-registry did not start"; cat "$W/registry.log"; exit 1; }
 skopeo copy -q --dest-tls-verify=false "oci:$W/oci:1" "docker://$REG/test/multi:1"
 check "skopeo pushes a four-layer image" "$?" "0"
 # skopeo compressed the layers on the way: the big one's digest is the registry's.
