@@ -116,10 +116,9 @@ Result<std::string> LocalEngine::ensure_image(const ImageRequest& request) {
     // From its registry, as docker compose does: `pull_policy: always` (or `up --pull
     // always`) every time, `missing` (the default) when absent; `never` never.
     bool pull = request.pull_policy == "always" || (id.empty() && request.pull_policy != "never" && !can_build);
-    if (!pull) {
-        if (!id.empty()) return id;
-        if (can_build) return id;  // not reached: a buildable missing image is built above
-        return Error("image " + request.reference + " is not present locally and its pull_policy is never");
+    if (!pull) {  // present, or `never` (the planner names that case before this runs)
+        if (id.empty()) return Error("image " + request.reference + " is not present locally and its pull_policy is never");
+        return id;
     }
     auto images = TRY(image::ImageStore::open(store_.root().path()));
     image::PullOptions options;
