@@ -107,6 +107,7 @@ Result<std::string> LocalEngine::ensure_image(const ImageRequest& request) {
         if (b.contains("tags") && b["tags"].is_array())
             for (const auto& tag : b["tags"]) build.tags.push_back(text(tag));
         build.quiet = true;
+        build.pull = request.pull_policy == "always";  // up --build --pull always: fresh base images
         std::ostringstream progress;
         auto built = build::build_image(build, progress);
         if (!built.ok())
