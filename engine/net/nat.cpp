@@ -1,7 +1,7 @@
-// This file implements the nftables rules of a state root (nat.h) through libnftables.
+// This file implements the nftables rules of a state root (nat.h) through libnftables
+// (loaded on first use, nft_api.h).
 #include "engine/net/nat.h"
 
-#include <nftables/libnftables.h>
 #include <sys/socket.h>
 
 #include <memory>
@@ -12,6 +12,7 @@
 #include "engine/net/ipam.h"
 #include "engine/net/ipv6_forwarding.h"
 #include "engine/net/netlink.h"
+#include "engine/net/nft_api.h"
 #include "engine/net/nft_elements.h"
 #include "engine/sys/digest.h"
 
@@ -20,28 +21,6 @@ namespace hako::net {
 namespace fs = std::filesystem;
 
 namespace {
-
-struct CtxFree {
-    void operator()(nft_ctx* c) const { nft_ctx_free(c); }
-};
-using Ctx = std::unique_ptr<nft_ctx, CtxFree>;
-
-Ctx make_ctx() {
-    Ctx ctx(nft_ctx_new(NFT_CTX_DEFAULT));
-    if (ctx) {
-        nft_ctx_buffer_output(ctx.get());
-        nft_ctx_buffer_error(ctx.get());
-    }
-    return ctx;
-}
-
-Result<std::string> run(nft_ctx* ctx, const std::string& script) {
-    int rc = nft_run_cmd_from_buffer(ctx, script.c_str());
-    std::string out = nft_ctx_get_output_buffer(ctx);
-    std::string err = nft_ctx_get_error_buffer(ctx);
-    if (rc != 0) return Error("nftables: " + (err.empty() ? std::string("command failed") : err));
-    return out;
-}
 
 std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
 
@@ -74,11 +53,12 @@ struct ForwardRules {
 };
 
 // Our rules in `family filter FORWARD`; nullopt when there is no such chain.
-std::optional<ForwardRules> our_forward_rules(nft_ctx* ctx, const std::string& family, const std::string& table) {
+std::optional<ForwardRules> our_forward_rules(nft::Context& nft, const std::string& family,
+                                             const std::string& table) {
     ForwardRules ours;
-    nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
-    auto listed = run(ctx, "list chain " + family + " filter FORWARD");
-    nft_ctx_output_set_flags(ctx, 0);
+    nft.set_output_flags(NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
+    auto listed = nft.run("list chain " + family + " filter FORWARD");
+    nft.set_output_flags(0);
     if (!listed.ok()) return std::nullopt;
     try {
         auto j = nlohmann::json::parse(*listed);
@@ -104,13 +84,13 @@ std::optional<ForwardRules> our_forward_rules(nft_ctx* ctx, const std::string& f
 // let every bridge of `networks` through, both ways; empty when they already do.
 // An accept in our own table would not override a DROP policy (or rule) in another
 // base chain of the forward hook, as dockerd sets: so they go where the drop is.
-std::string forward_accepts_script(nft_ctx* ctx, const std::string& table, const std::vector<NetworkRecord>& networks) {
+std::string forward_accepts_script(nft::Context& nft, const std::string& table, const std::vector<NetworkRecord>& networks) {
     std::set<std::string> wanted;
     for (const auto& n : networks)
         if (is_bridge(n)) wanted.insert({"iifname " + n.bridge, "oifname " + n.bridge});
     std::string script;
     for (const std::string family : {"ip", "ip6"}) {
-        auto ours = our_forward_rules(ctx, family, table);
+        auto ours = our_forward_rules(nft, family, table);
         if (!ours) continue;  // no iptables-nft FORWARD chain: nothing to let through
         if (ours->matches == wanted && ours->handles.size() == wanted.size()) continue;
         for (long handle : ours->handles)
@@ -228,15 +208,14 @@ Result<void> sync_nat(const fs::path& root) {
         endpoints[n.id] = list_endpoints(root, n.id);
     }
     std::string table = nat_table_name(root);
-    Ctx ctx = make_ctx();
-    if (!ctx) return Error("nftables: cannot create a context");
-    std::string script = forward_accepts_script(ctx.get(), table, networks);
+    auto nft = TRY(nft::Context::open());
+    std::string script = forward_accepts_script(nft, table, networks);
     if (any_bridge) {
         script += render_nat_table(table, networks, endpoints);
     } else {
         script += "table inet " + table + " {}\ndelete table inet " + table + "\n";
     }
-    TRY(run(ctx.get(), script));
+    TRY(nft.run(script));
     if (any_outbound) (void)write_sysctl("net/ipv4/ip_forward", "1");
     if (any_outbound_ipv6)
         TRY(hold_ipv6_forwarding(table));
@@ -247,11 +226,10 @@ Result<void> sync_nat(const fs::path& root) {
 
 Result<void> ensure_forward_accepts(const fs::path& root) {
     auto networks = TRY(read_networks(root));
-    Ctx ctx = make_ctx();
-    if (!ctx) return Error("nftables: cannot create a context");
-    std::string script = forward_accepts_script(ctx.get(), nat_table_name(root), networks);
+    auto nft = TRY(nft::Context::open());
+    std::string script = forward_accepts_script(nft, nat_table_name(root), networks);
     if (script.empty()) return ok();
-    TRY(run(ctx.get(), script));
+    TRY(nft.run(script));
     return ok();
 }
 
