@@ -2,37 +2,25 @@
 // symbol lookup, once per process) and the buffered context over it.
 #include "engine/net/nft_api.h"
 
-#include <dlfcn.h>
+#include "engine/sys/shared_library.h"
 
 namespace hako::net::nft {
 namespace {
 
-template <typename Fn>
-bool resolve(void* lib, const char* name, Fn& out, std::string& missing) {
-    out = reinterpret_cast<Fn>(::dlsym(lib, name));
-    if (!out) missing = name;
-    return out != nullptr;
-}
-
 Result<const Api*> load_once() {
-    void* lib = ::dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-        const char* why = ::dlerror();
-        return Error(std::string("cannot load libnftables (libnftables.so.1, Debian package libnftables1), "
-                                 "needed for NAT and published ports: ") +
-                     (why ? why : "not found"));
-    }
+    auto lib = TRY(sys::SharedLibrary::open(
+        "libnftables.so.1", "libnftables (libnftables.so.1, Debian package libnftables1), needed for NAT and "
+                            "published ports"));
     static Api api{};
-    std::string missing;
-    bool all = resolve(lib, "nft_ctx_new", api.ctx_new, missing) &&
-               resolve(lib, "nft_ctx_free", api.ctx_free, missing) &&
-               resolve(lib, "nft_ctx_buffer_output", api.ctx_buffer_output, missing) &&
-               resolve(lib, "nft_ctx_buffer_error", api.ctx_buffer_error, missing) &&
-               resolve(lib, "nft_ctx_get_output_buffer", api.ctx_get_output_buffer, missing) &&
-               resolve(lib, "nft_ctx_get_error_buffer", api.ctx_get_error_buffer, missing) &&
-               resolve(lib, "nft_ctx_output_set_flags", api.ctx_output_set_flags, missing) &&
-               resolve(lib, "nft_run_cmd_from_buffer", api.run_cmd_from_buffer, missing);
-    if (!all) return Error("libnftables.so.1 lacks " + missing);
+    lib.resolve("nft_ctx_new", api.ctx_new)
+        .resolve("nft_ctx_free", api.ctx_free)
+        .resolve("nft_ctx_buffer_output", api.ctx_buffer_output)
+        .resolve("nft_ctx_buffer_error", api.ctx_buffer_error)
+        .resolve("nft_ctx_get_output_buffer", api.ctx_get_output_buffer)
+        .resolve("nft_ctx_get_error_buffer", api.ctx_get_error_buffer)
+        .resolve("nft_ctx_output_set_flags", api.ctx_output_set_flags)
+        .resolve("nft_run_cmd_from_buffer", api.run_cmd_from_buffer);
+    TRY(lib.check());
     return &api;
 }
 
