@@ -112,6 +112,11 @@ public:
     // Returns the new container's id.
     virtual Result<std::string> create_container(const container::CreateRequest& request) = 0;
     virtual Result<void> start_container(const std::string& id) = 0;
+    // The executor calls these around its threads: an engine may set up what makes
+    // starts from many threads cheap (LocalEngine forks its monitor starter while
+    // the CLI has one thread) and let it go when they are done.
+    virtual Result<void> begin_parallel_starts() { return ok(); }
+    virtual void end_parallel_starts() {}
     virtual Result<void> stop_container(const std::string& id, std::optional<int> timeout_seconds) = 0;
     virtual Result<void> kill_container(const std::string& id, int signal) = 0;
     virtual Result<void> remove_container(const std::string& id, bool remove_anonymous_volumes) = 0;

@@ -3,6 +3,7 @@
 // networks, volumes, images and orphan removals the services need.
 #include "src/reconcile/execute.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -339,6 +340,20 @@ Result<void> execute(const Plan& plan, Engine& engine, const ExecuteOptions& opt
     TRY(run_parallel(std::move(jobs)));
 
     // Phase 2: every service on its own thread, held back by its conditions.
+    bool starts = std::any_of(plan.services.begin(), plan.services.end(), [](const ServicePlan& service) {
+        return std::any_of(service.steps.begin(), service.steps.end(), [&](const ContainerStep& step) {
+            bool created = step.action == Action::Create || step.action == Action::Recreate;
+            return step.action == Action::Start || step.action == Action::Restart || (created && service.start);
+        });
+    });
+    if (starts) TRY(engine.begin_parallel_starts());
+    struct EndStarts {
+        Engine& engine;
+        bool active;
+        ~EndStarts() {
+            if (active) engine.end_parallel_starts();
+        }
+    } end_starts{engine, starts};
     Board board;
     std::vector<std::thread> threads;
     threads.reserve(plan.services.size());

@@ -189,18 +189,35 @@ Result<std::string> LocalEngine::create_container(const container::CreateRequest
     return record.id;
 }
 
+Result<void> LocalEngine::begin_parallel_starts() {
+    if (starter_) return ok();
+    std::unique_lock lock(fork_mutex_);
+    starter_ = TRY(Starter::launch(store_.root().path()));
+    return ok();
+}
+
+void LocalEngine::end_parallel_starts() { starter_.reset(); }
+
 Result<void> LocalEngine::start_container(const std::string& id) {
     container::ContainerRecord record;
-    monitor::Spawned spawned;
-    {
+    sys::UniqueFd status;
+    if (starter_) {
+        {
+            std::shared_lock lock(fork_mutex_);
+            record = TRY(store_.read(id));
+            auto state = TRY(store_.read_state(id));
+            if (container::monitor_alive(state)) return ok();
+        }
+        status = TRY(starter_->spawn_monitor(id));
+    } else {
         std::unique_lock lock(fork_mutex_);
         record = TRY(store_.read(id));
         auto state = TRY(store_.read_state(id));
         if (container::monitor_alive(state)) return ok();
-        spawned = TRY(monitor::spawn(monitor::SpawnOptions{store_.root().path(), id, -1, -1}));
+        status = TRY(monitor::spawn(monitor::SpawnOptions{store_.root().path(), id, -1, -1})).status;
     }
     // The monitor says whether the container runs; other work goes on meanwhile.
-    std::string line = monitor::read_status_line(spawned.status.get());
+    std::string line = monitor::read_status_line(status.get());
     if (line.rfind("started ", 0) == 0) return ok();
     if (line.rfind("error ", 0) == 0) {
         size_t space = line.find(' ', 6);

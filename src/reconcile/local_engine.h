@@ -11,6 +11,7 @@
 #include "engine/container/container_store.h"
 #include "engine/sys/lock.h"
 #include "src/reconcile/engine.h"
+#include "src/reconcile/starter.h"
 
 namespace hako::reconcile {
 
@@ -30,6 +31,8 @@ public:
     Result<bool> volume_exists(const std::string& name) override;
     Result<std::string> create_container(const container::CreateRequest& request) override;
     Result<void> start_container(const std::string& id) override;
+    Result<void> begin_parallel_starts() override;
+    void end_parallel_starts() override;
     Result<void> stop_container(const std::string& id, std::optional<int> timeout_seconds) override;
     Result<void> kill_container(const std::string& id, int signal) override;
     Result<void> remove_container(const std::string& id, bool remove_anonymous_volumes) override;
@@ -43,10 +46,13 @@ private:
     ObservedContainer observed(const container::ContainerRecord& record) const;
 
     container::ContainerStore store_;
-    // The monitor is forked without exec, so it inherits every fd open at that
-    // moment, the root's lock fds included (an inherited flock fd would hold the
-    // lock for the monitor's life). Forks take this exclusively, every other
-    // engine call shares it, so no lock fd is open while a monitor is forked.
+    // Between begin_parallel_starts and end_parallel_starts, monitors are forked
+    // by this helper process, not by the CLI (starter.h).
+    std::unique_ptr<Starter> starter_;
+    // A monitor forked here (no starter) or the starter itself inherits every fd
+    // open at that moment, the root's lock fds included, until it closes them (an
+    // inherited flock fd holds the lock meanwhile). Forks take this exclusively,
+    // every other engine call shares it, so no lock fd is open while one forks.
     std::shared_mutex fork_mutex_;
 };
 
