@@ -1,5 +1,5 @@
-// This file implements the per-container monitor (monitor.h): one poll loop over a
-// signalfd, the container's output, the healthcheck probe and the attachers, no threads.
+// This file implements the set-up and the exit path of the per-container monitor
+// (monitor.h); the steady state between them is hako-monitor (hako_monitor.c).
 #include "engine/monitor/monitor.h"
 
 #include <dirent.h>
@@ -26,13 +26,10 @@
 
 #include "engine/container/container_store.h"
 #include "engine/container/hooks.h"
-#include "engine/container/log_line.h"
 #include "engine/image/image_store.h"
 #include "engine/monitor/attach.h"
 #include "engine/monitor/external_runtime.h"
 #include "engine/monitor/health.h"
-#include "engine/monitor/log_writer.h"
-#include "engine/monitor/memory_trim.h"
 #include "engine/monitor/process_config.h"
 #include "engine/runtime/linux_container.h"
 #include "engine/runtime/spec_defaults.h"
@@ -47,20 +44,12 @@ using container::ContainerStore;
 
 namespace {
 
-// Signals that reach the monitor while they are unblocked (around runtime::create,
-// whose clone hands the signal mask to the container) are kept here.
-constexpr int64_t kTrimDelayMs = 200;
-
+// Stop requests that come while the signals are not yet blocked (the first
+// moments after the fork) are kept here; afterwards they wait on the signalfd.
 volatile sig_atomic_t g_stop_pending = 0;
-volatile sig_atomic_t g_stop_grace = -1;
 
-void on_signal(int signal, siginfo_t* info, void*) {
-    if (signal == SIGUSR1) {
-        g_stop_pending = 1;
-        g_stop_grace = info->si_value.sival_int;
-    } else if (signal == SIGTERM || signal == SIGINT || signal == SIGHUP) {
-        g_stop_pending = 1;
-    }
+void on_signal(int signal, siginfo_t*, void*) {
+    if (signal == SIGUSR1 || signal == SIGTERM || signal == SIGINT || signal == SIGHUP) g_stop_pending = 1;
 }
 
 int64_t now_ms() {
@@ -73,7 +62,7 @@ void write_all(int& fd, const char* data, size_t size) {
     while (fd >= 0 && size > 0) {
         ssize_t n = ::write(fd, data, size);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {  // the attached reader went away: stop copying to it
+        if (n <= 0) {  // the attached reader went away: stop writing to it
             ::close(fd);
             fd = -1;
             return;
@@ -88,24 +77,21 @@ void status_line(int& fd, const std::string& line) {
     write_all(fd, text.data(), text.size());
 }
 
-// Splits one stream into lines for the json-file log (docker cuts at 16 KiB too).
-struct Stream {
-    const char* name;
-    AttachMessage kind;
-    sys::UniqueFd read;
-    std::string pending;
-    int attach = -1;
+// The host paths of this hako (run again for probes and the exit path) and of
+// hako-monitor beside it; never reached through the container's filesystem.
+struct Binaries {
+    std::string hako, monitor;
 };
 
-// One healthcheck probe running inside the container.
-struct Probe {
-    pid_t pid = 0;
-    sys::UniqueFd output_fd;
-    std::string output;
-    std::string start;
-    int64_t deadline_ms = 0;
-    int64_t since_start_ns = 0;
-};
+Result<Binaries> find_binaries() {
+    std::error_code ec;
+    fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) return Error::from_syscall("readlink", ec.value(), "/proc/self/exe");
+    fs::path monitor = self.parent_path() / "hako-monitor";
+    if (::access(monitor.c_str(), X_OK) != 0)
+        return Error("the monitor binary " + monitor.string() + " is missing (build the hako-monitor target)");
+    return Binaries{self.string(), monitor.string()};
+}
 
 // The container of one run: hako's runtime, or an external one's init adopted.
 struct Running {
@@ -117,27 +103,21 @@ class Monitor {
 public:
     Monitor(const SpawnOptions& options, int status_fd) : options_(options), status_fd_(status_fd) {}
     [[noreturn]] void run();
+    [[noreturn]] void after_exit(const ExitReport& report);
 
 private:
     Result<void> prepare();
+    Result<void> load_health();
+    void block_signals();
     Result<void> listen_attach();
     Result<void> mount_rootfs();
     Result<runtime::Spec> build_spec();
     Result<Running> launch(const runtime::Spec& spec);
-    void supervise(Running& running);
-    void pump(Stream& stream);
-    void emit(Stream& stream, const char* data, size_t size);
-    void log_text(Stream& stream, std::string_view text);
-    void flush(Stream& stream);
-    void accept_attacher();
-    void serve_attacher(size_t index);
-    void close_attachers();
-    void start_probe(Running& running);
-    void read_probe();
-    void finish_probe(int exit_code, const std::string& note);
-    void handle_signals(runtime::Container* container);
-    void begin_stop(runtime::Container* container, int grace_seconds);
-    void end_run(Running& running);
+    [[noreturn]] void start_run(const runtime::Spec& spec);
+    [[noreturn]] void exec_monitor(Running& running);
+    Running ended_run() const;
+    void end_run(Running& running, int wait_status);
+    bool wait_backoff();
     void write_state();
     [[noreturn]] void fail(int code, const std::string& message);
     [[noreturn]] void finish();
@@ -149,29 +129,21 @@ private:
     ContainerRecord record_;
     ContainerState state_;
     fs::path dir_;
+    Binaries binaries_;
     bool mounted_ = false;
     sys::UniqueFd signal_fd_;
-    std::optional<LogWriter> log_;
-    sigset_t mask_{};
-    Stream out_{"stdout", kStdout, {}, {}, -1}, err_{"stderr", kStderr, {}, {}, -1};
     bool stop_requested_ = false;
-    int64_t kill_deadline_ = -1;
-    bool exited_ = false;
-    int wait_status_ = 0;
     int stop_signal_ = SIGTERM;
     // Process options of the record.
     bool tty_ = false, stdin_open_ = false;
     std::string external_runtime_;
-    // The container's stdin (a pipe's write end) or its terminal's master side.
+    // What hako-monitor takes on: the container's output, its stdin (a pipe's
+    // write end) or its terminal's master side, and attach.sock.
+    sys::UniqueFd out_read_, err_read_;
     sys::UniqueFd input_;
     sys::UniqueFd pty_master_;
     sys::UniqueFd listen_fd_;
-    std::vector<sys::UniqueFd> attachers_;
-    // Healthcheck.
-    std::optional<image::Healthcheck> image_health_;
     std::optional<HealthConfig> health_;
-    std::optional<Probe> probe_;
-    int64_t next_probe_ms_ = -1;
     int64_t run_started_ms_ = 0;
 };
 
@@ -196,33 +168,45 @@ void Monitor::write_state() { (void)store_->write_state(record_.id, state_); }
     _exit(1);
 }
 
+// What both the set-up and the exit path read: the record, its state and process options.
 Result<void> Monitor::prepare() {
     store_ = TRY(ContainerStore::open(options_.root));
     record_ = TRY(store_->read(options_.id));
     state_ = TRY(store_->read_state(options_.id));
     dir_ = store_->dir(record_.id);
-    out_.attach = options_.attach_out;
-    err_.attach = options_.attach_err;
-    if (options_.attach_socket >= 0) attachers_.emplace_back(options_.attach_socket);
-    state_.monitor_pid = getpid();
-    state_.monitor_start_time = runtime::process_start_time(getpid());
-    state_.restart_count = 0;
-    state_.error.clear();
     auto stop_signal = container::parse_signal(record_.stop_signal);
     stop_signal_ = stop_signal.ok() ? *stop_signal : SIGTERM;
-    TRY(check_process_section(record_.process));
     if (record_.process.is_object()) {
         tty_ = record_.process.value("tty", false);
         stdin_open_ = record_.process.value("stdin_open", false);
     }
     external_runtime_ = external_runtime(record_.process);
-    if (!external_runtime_.empty() && tty_)
-        return Error("a terminal (-t) is not supported with the external runtime " + external_runtime_);
-    log_ = TRY(LogWriter::open(store_->log_path(record_.id), log_limits(record_.process)));
-    auto images = TRY(image::ImageStore::open(options_.root));
-    if (auto config = images.config(record_.image_id); config.ok()) image_health_ = config->config.healthcheck;
-    health_ = TRY(health_config(record_.health, image_health_));
+    binaries_ = TRY(find_binaries());
     return ok();
+}
+
+Result<void> Monitor::load_health() {
+    std::optional<image::Healthcheck> image_health;
+    auto images = TRY(image::ImageStore::open(options_.root));
+    if (auto config = images.config(record_.image_id); config.ok()) image_health = config->config.healthcheck;
+    health_ = TRY(health_config(record_.health, image_health));
+    return ok();
+}
+
+// The signals a monitor acts on wait, blocked, on a signalfd, from the set-up
+// through hako-monitor to the exit path (a blocked signal stays pending across execve).
+void Monitor::block_signals() {
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int s : {SIGCHLD, SIGUSR1, SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, s);
+    struct sigaction action {};
+    action.sa_sigaction = on_signal;
+    action.sa_flags = SA_SIGINFO;
+    // Handlers, not SIG_IGN: a handler is reset by execve, an ignored signal would reach the container ignored.
+    for (int s : {SIGUSR1, SIGTERM, SIGINT, SIGHUP, SIGPIPE}) sigaction(s, &action, nullptr);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    signal_fd_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!signal_fd_) fail(125, std::string("signalfd: ") + std::strerror(errno));
 }
 
 Result<void> Monitor::listen_attach() {
@@ -371,267 +355,129 @@ Result<Running> Monitor::launch(const runtime::Spec& spec) {
     if (!started.ok()) return undo(std::move(started).error());
     if (tty_) {
         ::fcntl(pty_master_.get(), F_SETFL, O_NONBLOCK);
-        out_.read.reset(::fcntl(pty_master_.get(), F_DUPFD_CLOEXEC, 3));
+        out_read_.reset(::fcntl(pty_master_.get(), F_DUPFD_CLOEXEC, 3));
         input_.reset(::fcntl(pty_master_.get(), F_DUPFD_CLOEXEC, 3));
-        err_.read.reset();
+        err_read_.reset();
     } else {
-        out_.read = std::move(out_r);
-        err_.read = std::move(err_r);
+        out_read_ = std::move(out_r);
+        err_read_ = std::move(err_r);
         input_ = std::move(in_w);
     }
     return running;
 }
 
-void Monitor::log_text(Stream& stream, std::string_view text) {
-    log_->write(container::encode_log_line(text, stream.name, image::now_rfc3339()));
+void Monitor::run() {
+    if (auto prepared = prepare(); !prepared.ok()) fail(125, prepared.error().message);
+    state_.monitor_pid = getpid();
+    state_.monitor_start_time = runtime::process_start_time(getpid());
+    state_.restart_count = 0;
+    state_.error.clear();
+    if (auto checked = check_process_section(record_.process); !checked.ok()) fail(125, checked.error().message);
+    if (!external_runtime_.empty() && tty_)
+        fail(125, "a terminal (-t) is not supported with the external runtime " + external_runtime_);
+    if (auto loaded = load_health(); !loaded.ok()) fail(125, loaded.error().message);
+    block_signals();
+    // An external runtime's init is orphaned when `RUNTIME create` exits: it becomes
+    // ours (the flag survives execve, so hako-monitor reaps it).
+    if (!external_runtime_.empty()) ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    if (auto listening = listen_attach(); !listening.ok()) fail(125, listening.error().message);
+    if (auto mounted = mount_rootfs(); !mounted.ok()) fail(125, mounted.error().message);
+    auto spec = build_spec();
+    if (!spec.ok()) fail(125, spec.error().message);
+    start_run(*spec);
 }
 
-void Monitor::flush(Stream& stream) {
-    if (!stream.pending.empty()) log_text(stream, stream.pending);
-    stream.pending.clear();
-}
-
-void Monitor::emit(Stream& stream, const char* data, size_t size) {
-    write_all(stream.attach, data, size);
-    for (auto& attacher : attachers_) {
-        if (attacher && !send_packet(attacher.get(), stream.kind, std::string_view(data, size))) attacher.reset();
-    }
-    std::erase_if(attachers_, [](const sys::UniqueFd& fd) { return !fd.valid(); });
-    stream.pending.append(data, size);
-    size_t start = 0;
-    for (size_t newline; (newline = stream.pending.find('\n', start)) != std::string::npos; start = newline + 1)
-        log_text(stream, std::string_view(stream.pending).substr(start, newline + 1 - start));
-    stream.pending.erase(0, start);
-    if (stream.pending.size() >= 16384) flush(stream);
-}
-
-void Monitor::pump(Stream& stream) {
-    char buffer[16384];
-    ssize_t n = ::read(stream.read.get(), buffer, sizeof buffer);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
-    if (n <= 0) {  // EOF, or EIO from a terminal whose last slave closed
-        flush(stream);
-        stream.read.reset();
-        return;
-    }
-    emit(stream, buffer, static_cast<size_t>(n));
-}
-
-void Monitor::accept_attacher() {
-    int fd = ::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) return;
-    // Outside a run there is nothing to attach to: the client sees EOF at once.
-    if (exited_ || (!out_.read && !err_.read)) {
-        ::close(fd);
-        return;
-    }
-    attachers_.emplace_back(fd);
-}
-
-void Monitor::serve_attacher(size_t index) {
-    char packet[kAttachPacketMax];
-    ssize_t n = ::recv(attachers_[index].get(), packet, sizeof packet, MSG_DONTWAIT);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
-    if (n <= 0) {
-        attachers_[index].reset();
-        return;
-    }
-    switch (packet[0]) {
-        case kStdin: {
-            int fd = input_.get();
-            if (fd >= 0) write_all(fd, packet + 1, static_cast<size_t>(n - 1));
-            if (fd < 0) input_.release();
-            break;
-        }
-        case kResize:
-            if (pty_master_ && n == 5) {
-                auto byte = [&](int i) { return static_cast<unsigned char>(packet[i]); };
-                winsize size{static_cast<unsigned short>(byte(1) << 8 | byte(2)),
-                             static_cast<unsigned short>(byte(3) << 8 | byte(4)), 0, 0};
-                ::ioctl(pty_master_.get(), TIOCSWINSZ, &size);
-            }
-            break;
-        case kCloseStdin:
-            if (!tty_) input_.reset();
-            break;
-        default:
-            break;
-    }
-}
-
-void Monitor::close_attachers() { attachers_.clear(); }
-
-void Monitor::start_probe(Running& running) {
-    int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return;
-    sys::UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
-    sys::UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    runtime::Process process = running.container.spec.process;
-    process.terminal = false;
-    process.args = health_->command;
-    Probe probe;
-    probe.start = image::now_rfc3339();
-    probe.since_start_ns = (now_ms() - run_started_ms_) * 1000000;
-    probe.deadline_ms = now_ms() + std::max<int64_t>(1, health_->timeout_ns / 1000000);
-    auto started = runtime::exec(running.container, process, {null_in.get(), write_end.get(), write_end.get()});
-    probe_ = std::move(probe);
-    if (!started.ok()) {
-        finish_probe(-1, started.error().message);
-        return;
-    }
-    probe_->pid = started->pid;
-    ::fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
-    probe_->output_fd = std::move(read_end);
-}
-
-void Monitor::read_probe() {
-    char buffer[4096];
-    for (;;) {
-        ssize_t n = ::read(probe_->output_fd.get(), buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return;  // EAGAIN: the rest later
-        if (n == 0) {
-            probe_->output_fd.reset();
-            return;
-        }
-        size_t keep = std::min<size_t>(static_cast<size_t>(n), 4096 - std::min<size_t>(4096, probe_->output.size()));
-        probe_->output.append(buffer, keep);
-    }
-}
-
-void Monitor::finish_probe(int exit_code, const std::string& note) {
-    ProbeResult result;
-    result.start = probe_->start;
-    result.end = image::now_rfc3339();
-    result.exit_code = exit_code;
-    result.output = note.empty() ? probe_->output : note;
-    record_probe(state_, *health_, result, probe_->since_start_ns);
-    probe_.reset();
-    write_state();
-    int64_t since_start_ns = (now_ms() - run_started_ms_) * 1000000;
-    next_probe_ms_ = now_ms() + next_probe_delay_ns(state_, *health_, since_start_ns) / 1000000;
-}
-
-void Monitor::begin_stop(runtime::Container* container, int grace_seconds) {
-    stop_requested_ = true;
-    if (!container || exited_) return;
-    if (grace_seconds < 0) grace_seconds = record_.stop_timeout;
-    if (grace_seconds == 0) {
-        (void)runtime::kill(*container, SIGKILL);
-        return;
-    }
-    (void)runtime::kill(*container, stop_signal_);
-    kill_deadline_ = now_ms() + int64_t{grace_seconds} * 1000;
-}
-
-void Monitor::handle_signals(runtime::Container* container) {
-    if (g_stop_pending) {
-        g_stop_pending = 0;
-        begin_stop(container, g_stop_grace);
-    }
-    signalfd_siginfo info{};
-    while (::read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
-        if (info.ssi_signo == SIGCHLD) {
-            int status = 0;
-            pid_t pid;
-            while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-                if (container && pid == container->pid()) {
-                    exited_ = true;
-                    wait_status_ = status;
-                } else if (probe_ && pid == probe_->pid) {
-                    if (probe_->output_fd) read_probe();
-                    finish_probe(runtime::exit_status_of(status), "");
-                }
-            }
-        } else if (info.ssi_signo == SIGUSR1) {
-            begin_stop(container, info.ssi_int);
-        } else {
-            begin_stop(container, -1);
-        }
-    }
-}
-
-void Monitor::supervise(Running& running) {
-    runtime::Container& container = running.container;
-    exited_ = false;
-    kill_deadline_ = -1;
+[[noreturn]] void Monitor::start_run(const runtime::Spec& spec) {
+    auto running = launch(spec);
+    if (!running.ok()) fail(125, running.error().message);
     run_started_ms_ = now_ms();
-    probe_.reset();
+    state_.status = "running";
+    state_.pid = running->container.pid();
+    state_.started_at = image::now_rfc3339();
+    state_.oom_killed = false;
     if (health_) {
         state_.health_status = "starting";
         state_.health_failing_streak = 0;
-        next_probe_ms_ = run_started_ms_ + next_probe_delay_ns(state_, *health_, 0) / 1000000;
     }
-    if (stop_requested_) begin_stop(&container, g_stop_grace);
-    int64_t drain_deadline = -1;
-    // Once the container has run a while, the set-up's pages go (memory_trim.h),
-    // after each (re)start;
-    // not at once: a short run (`run --rm … true`) would only pay for it.
-    int64_t trim_at = run_started_ms_ + kTrimDelayMs;
-    std::vector<pollfd> fds;
-    for (;;) {
-        if (exited_ && !out_.read && !err_.read) break;
-        int64_t now = now_ms();
-        if (exited_ && drain_deadline < 0) drain_deadline = now + 2000;  // a daemonised grandchild may hold a pipe
-        if (exited_ && now >= drain_deadline) break;
-        if (!exited_ && kill_deadline_ >= 0 && now >= kill_deadline_) {
-            (void)runtime::kill(container, SIGKILL);
-            kill_deadline_ = -1;
-        }
-        if (health_ && !exited_ && !stop_requested_) {
-            if (probe_ && probe_->pid > 0 && now >= probe_->deadline_ms) {
-                ::kill(probe_->pid, SIGKILL);  // reaped as an unknown child later
-                long seconds = static_cast<long>(health_->timeout_ns / kSecondNs);
-                finish_probe(-1, "Health check exceeded timeout (" + std::to_string(seconds) + "s)");
-            }
-            if (!probe_ && now >= next_probe_ms_) start_probe(running);
-        }
-        if (trim_at >= 0 && now >= trim_at && !exited_) {
-            release_setup_memory();
-            trim_at = -1;
-        }
-        int64_t deadline = exited_ ? drain_deadline : kill_deadline_;
-        if (trim_at >= 0 && !exited_ && (deadline < 0 || trim_at < deadline)) deadline = trim_at;
-        if (health_ && !exited_ && !stop_requested_) {
-            int64_t probe_at = probe_ ? probe_->deadline_ms : next_probe_ms_;
-            if (deadline < 0 || probe_at < deadline) deadline = probe_at;
-        }
-        int timeout = deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
-
-        fds.clear();
-        fds.push_back({signal_fd_.get(), POLLIN, 0});
-        fds.push_back({out_.read.get(), POLLIN, 0});
-        fds.push_back({err_.read.get(), POLLIN, 0});
-        fds.push_back({probe_ && probe_->output_fd ? probe_->output_fd.get() : -1, POLLIN, 0});
-        fds.push_back({listen_fd_.get(), POLLIN, 0});
-        size_t first_attacher = fds.size();
-        for (const auto& attacher : attachers_) fds.push_back({attacher.get(), POLLIN, 0});
-        int ready = ::poll(fds.data(), fds.size(), timeout);
-        if (ready < 0 && errno != EINTR) break;
-        if (ready <= 0) continue;
-        if (fds[0].revents) handle_signals(&container);
-        if (fds[1].revents && out_.read) pump(out_);
-        if (fds[2].revents && err_.read) pump(err_);
-        if (fds[3].revents && probe_ && probe_->output_fd) read_probe();
-        if (fds[4].revents) accept_attacher();
-        size_t count = std::min(attachers_.size(), fds.size() - first_attacher);
-        for (size_t i = 0; i < count; ++i)
-            if (fds[first_attacher + i].revents && attachers_[i]) serve_attacher(i);
-        std::erase_if(attachers_, [](const sys::UniqueFd& fd) { return !fd.valid(); });
-    }
-    flush(out_);
-    flush(err_);
-    out_.read.reset();
-    err_.read.reset();
-    input_.reset();
-    pty_master_.reset();
-    close_attachers();
-    if (probe_ && probe_->pid > 0) ::kill(probe_->pid, SIGKILL);
-    probe_.reset();
+    write_state();
+    if (!exit_sent_) status_line(status_fd_, "started " + std::to_string(running->container.pid()));
+    exec_monitor(*running);
 }
 
-void Monitor::end_run(Running& running) {
-    state_.exit_code = runtime::exit_status_of(wait_status_);
+// Becomes hako-monitor: the fds it serves lose FD_CLOEXEC, nothing else of this
+// process goes with it. The container's init stays this pid's child.
+[[noreturn]] void Monitor::exec_monitor(Running& running) {
+    std::vector<std::string> args{binaries_.monitor};
+    auto pass = [&](const char* name, int fd) {
+        if (fd < 0) return;
+        int flags = ::fcntl(fd, F_GETFD);
+        if (flags >= 0) ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+        args.push_back(std::string("--") + name + "=" + std::to_string(fd));
+    };
+    auto option = [&](const char* name, const std::string& value) {
+        args.push_back(std::string("--") + name + "=" + value);
+    };
+    option("hako", binaries_.hako);
+    option("root", options_.root.string());
+    option("id", record_.id);
+    option("pid", std::to_string(running.container.pid()));
+    pass("status-fd", status_fd_);
+    pass("listen-fd", listen_fd_.get());
+    pass("out-fd", out_read_.get());
+    pass("err-fd", err_read_.get());
+    pass("in-fd", input_.get());
+    pass("pty-fd", pty_master_.get());
+    if (tty_) option("tty", "1");
+    if (!exit_sent_) {  // the first run's attached CLI
+        pass("attach-out", options_.attach_out);
+        pass("attach-err", options_.attach_err);
+        pass("attacher", options_.attach_socket);
+    }
+    LogLimits limits = log_limits(record_.process);
+    option("log", store_->log_path(record_.id).string());
+    option("log-max-size", std::to_string(limits.max_size));
+    option("log-max-file", std::to_string(limits.max_file));
+    option("stop-signal", std::to_string(stop_signal_));
+    option("stop-timeout", std::to_string(record_.stop_timeout));
+    option("started-ms", std::to_string(run_started_ms_));
+    if (health_) {
+        auto ms = [](int64_t ns) { return std::to_string(std::max<int64_t>(1, ns / 1000000)); };
+        option("health", ms(health_->interval_ns) + "," + ms(health_->timeout_ns) + "," +
+                             std::to_string(health_->start_period_ns / 1000000) + "," + ms(health_->start_interval_ns));
+    }
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    std::string why = std::string("exec ") + binaries_.monitor + ": " + std::strerror(errno);
+    ::kill(running.container.pid(), SIGKILL);
+    int wait_status = 0;
+    while (::waitpid(running.container.pid(), &wait_status, 0) < 0 && errno == EINTR) {
+    }
+    end_run(running, wait_status);
+    fail(125, why);
+}
+
+// The container hako-monitor saw end, as far as its teardown needs it.
+Running Monitor::ended_run() const {
+    Running running;
+    running.external = !external_runtime_.empty();
+    if (!running.external) {
+        if (auto loaded = runtime::load(store_->runtime_state_dir(), record_.id); loaded.ok()) {
+            running.container = std::move(*loaded);
+            return running;
+        }
+    }
+    running.container.state.id = record_.id;
+    running.container.state.pid = state_.pid;
+    running.container.state.cgroup_path = "/hako/" + record_.id;
+    if (auto cgroup = runtime::Cgroup::open(running.container.state.cgroup_path); cgroup.ok())
+        running.container.cgroup = std::move(*cgroup);
+    return running;
+}
+
+void Monitor::end_run(Running& running, int wait_status) {
+    state_.exit_code = runtime::exit_status_of(wait_status);
     auto oom = runtime::oom_killed(running.container);
     state_.oom_killed = oom.ok() && *oom;
     if (running.external) {
@@ -643,67 +489,57 @@ void Monitor::end_run(Running& running) {
     state_.pid = 0;
     state_.finished_at = image::now_rfc3339();
     // A stopped container is not healthy: dependents must not count on it.
-    if (health_) state_.health_status = "unhealthy";
+    if (!state_.health_status.empty()) state_.health_status = "unhealthy";
 }
 
-void Monitor::run() {
-    if (auto prepared = prepare(); !prepared.ok()) fail(125, prepared.error().message);
-    sigemptyset(&mask_);
-    for (int s : {SIGCHLD, SIGUSR1, SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask_, s);
-    struct sigaction action {};
-    action.sa_sigaction = on_signal;
-    action.sa_flags = SA_SIGINFO;
-    // Handlers, not SIG_IGN: a handler is reset by execve, an ignored signal would reach the container ignored.
-    for (int s : {SIGUSR1, SIGTERM, SIGINT, SIGHUP, SIGPIPE}) sigaction(s, &action, nullptr);
-    sigprocmask(SIG_BLOCK, &mask_, nullptr);
-    signal_fd_.reset(::signalfd(-1, &mask_, SFD_CLOEXEC | SFD_NONBLOCK));
-    if (!signal_fd_) fail(125, std::string("signalfd: ") + std::strerror(errno));
-    // An external runtime's init is orphaned when `RUNTIME create` exits: it becomes ours.
-    if (!external_runtime_.empty()) ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    if (auto listening = listen_attach(); !listening.ok()) fail(125, listening.error().message);
-    if (auto mounted = mount_rootfs(); !mounted.ok()) fail(125, mounted.error().message);
-    auto spec = build_spec();
-    if (!spec.ok()) fail(125, spec.error().message);
-
-    for (;;) {
-        auto running = launch(*spec);
-        if (!running.ok()) fail(125, running.error().message);
-        state_.status = "running";
-        state_.pid = running->container.pid();
-        state_.started_at = image::now_rfc3339();
-        state_.oom_killed = false;
-        if (health_) {
-            state_.health_status = "starting";
-            state_.health_failing_streak = 0;
-        }
-        write_state();
-        if (!exit_sent_) status_line(status_fd_, "started " + std::to_string(running->container.pid()));
-        supervise(*running);
-        end_run(*running);
-        if (!container::should_restart(record_.restart, state_.exit_code, state_.restart_count, stop_requested_))
-            break;
-        state_.status = "restarting";
-        write_state();
-        if (!exit_sent_) {
-            status_line(status_fd_, "exit " + std::to_string(state_.exit_code));
-            exit_sent_ = true;
-            for (int* fd : {&status_fd_, &out_.attach, &err_.attach}) {
-                if (*fd >= 0) ::close(*fd);
-                *fd = -1;
+// Waits out the restart delay; false when a stop request came meanwhile.
+bool Monitor::wait_backoff() {
+    int64_t wake = now_ms() + container::restart_delay_ms(state_.restart_count);
+    while (!stop_requested_) {
+        if (g_stop_pending) stop_requested_ = true;
+        int64_t left = wake - now_ms();
+        if (left <= 0 || stop_requested_) break;
+        pollfd fd{signal_fd_.get(), POLLIN, 0};
+        if (::poll(&fd, 1, static_cast<int>(left)) <= 0) continue;
+        signalfd_siginfo info{};
+        while (::read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
+            if (info.ssi_signo == SIGCHLD) {
+                while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+                }
+            } else {
+                stop_requested_ = true;
             }
         }
-        int64_t wake = now_ms() + container::restart_delay_ms(state_.restart_count);
-        while (!stop_requested_) {
-            int64_t left = wake - now_ms();
-            if (left <= 0) break;
-            pollfd fd{signal_fd_.get(), POLLIN, 0};
-            if (::poll(&fd, 1, static_cast<int>(left)) > 0) handle_signals(nullptr);
-            if (g_stop_pending) handle_signals(nullptr);
-        }
-        if (stop_requested_) break;
-        ++state_.restart_count;
     }
-    finish();
+    return !stop_requested_;
+}
+
+void Monitor::after_exit(const ExitReport& report) {
+    exit_sent_ = report.status_fd < 0;
+    listen_fd_.reset(report.listen_fd);
+    stop_requested_ = report.stop_requested;
+    mounted_ = true;
+    if (auto prepared = prepare(); !prepared.ok()) fail(125, prepared.error().message);
+    block_signals();
+    Running running = ended_run();
+    end_run(running, report.wait_status);
+    if (!container::should_restart(record_.restart, state_.exit_code, state_.restart_count, stop_requested_))
+        finish();
+    state_.status = "restarting";
+    write_state();
+    if (!exit_sent_) {
+        status_line(status_fd_, "exit " + std::to_string(state_.exit_code));
+        exit_sent_ = true;
+        if (status_fd_ >= 0) ::close(status_fd_);
+        status_fd_ = -1;
+    }
+    if (!wait_backoff()) finish();
+    ++state_.restart_count;
+    if (auto loaded = load_health(); !loaded.ok()) fail(125, loaded.error().message);
+    // The spec of the first start, as it was written (the hooks prepared it then).
+    auto spec = runtime::load_bundle_spec(dir_);
+    if (!spec.ok()) fail(125, spec.error().message);
+    start_run(*spec);
 }
 
 [[noreturn]] void Monitor::finish() {
@@ -736,10 +572,12 @@ void close_other_fds(std::initializer_list<int> keep) {
 
 }  // namespace
 
-[[noreturn]] void run(const SpawnOptions& options, int status_fd) {
-    Monitor monitor(options, status_fd);
-    monitor.run();
-    _exit(0);  // not reached
+[[noreturn]] void after_exit(const ExitReport& report) {
+    SpawnOptions options;
+    options.root = report.root;
+    options.id = report.id;
+    Monitor monitor(options, report.status_fd);
+    monitor.after_exit(report);
 }
 
 Result<Spawned> spawn(const SpawnOptions& options) {

@@ -1,10 +1,12 @@
-// This file declares the per-container monitor: a small daemon (setsid, double
-// fork, so the container outlives the CLI) that mounts the container's rootfs,
-// runs it with the built-in runtime (or an external OCI runtime) as its own child,
-// writes its output to the json-file log (rotated by size), records exit code and
-// OOM, applies the restart policy, runs the healthcheck, serves attachers (the
-// container's terminal or stdin) on attach.sock, stops it on request (SIGUSR1
-// carrying the grace seconds, or SIGTERM), and cleans up.
+// This file declares the per-container monitor: a daemon (setsid, double fork, so
+// the container outlives the CLI) that mounts the container's rootfs, runs it
+// with the built-in runtime (or an external OCI runtime) as its own child, then
+// execve()s the small static hako-monitor (hako_monitor.c) for the steady state:
+// the json-file log, attachers on attach.sock, stop requests (SIGUSR1 carrying
+// the grace seconds, or SIGTERM), healthcheck probes (`hako __monitor-probe`,
+// run_probe). When the container's init exits, hako-monitor execve()s
+// `hako __monitor-exit` (after_exit): exit code and OOM, the restart policy with
+// its backoff (then hako-monitor again), or the cleanup. One pid throughout.
 #pragma once
 
 #include <sys/types.h>
@@ -44,7 +46,18 @@ std::string read_status_line(int fd);
 // SIGKILL after `grace_seconds`. Returns once the request is delivered.
 Result<void> request_stop(pid_t monitor_pid, int grace_seconds);
 
-// The monitor's body, in the double-forked process (never returns).
-[[noreturn]] void run(const SpawnOptions& options, int status_fd);
+// What hako-monitor hands to `hako __monitor-exit` when the container's init ended.
+struct ExitReport {
+    std::filesystem::path root;
+    std::string id;
+    int wait_status = 0;          // waitpid's status of the init
+    bool stop_requested = false;  // a stop came during the run: no restart
+    int status_fd = -1;           // the spawning CLI's status pipe, -1 once "exit N" went
+    int listen_fd = -1;           // attach.sock's listening socket, kept across restarts
+};
+// Records the exit (code, OOM, runtime and network teardown), then restarts the
+// container as its policy says (after the backoff, unless a stop comes) and
+// execs hako-monitor again, or cleans up and reports "exit N". Never returns.
+[[noreturn]] void after_exit(const ExitReport& report);
 
 }  // namespace hako::monitor

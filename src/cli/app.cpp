@@ -109,6 +109,7 @@ constexpr VerbGroup kVerbGroups[] = {
     {"pull", add_compose_pull_commands},
     {"push", add_compose_pull_commands},
     {"version", add_version_command},
+    {"__monitor-probe", add_monitor_internal_commands}, {"__monitor-exit", add_monitor_internal_commands},
 };
 
 // The global flags that take a value (global_options.cpp); `attachable`: the

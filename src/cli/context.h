@@ -60,5 +60,7 @@ void add_image_archive_commands(CLI::App& image_noun, Context& ctx);
 // Extra verbs under `container`: cp (container_cp_cmd.cpp); diff, commit (container_layer_cmd.cpp).
 void add_container_cp_commands(CLI::App& container_noun, Context& ctx);
 void add_container_layer_commands(CLI::App& container_noun, Context& ctx);
+// Hidden verbs a container's monitor runs: __monitor-probe, __monitor-exit (monitor_internal_cmd.cpp).
+void add_monitor_internal_commands(CLI::App& app, Context& ctx);
 
 }  // namespace hako::cli

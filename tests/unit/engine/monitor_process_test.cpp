@@ -1,21 +1,15 @@
-// Tests for engine/monitor/process_config.cpp, log_writer.cpp and attach.cpp's
-// pure parts: the process section → runtime config, log rotation, detach keys.
-#include <unistd.h>
-
+// Tests for engine/monitor/process_config.cpp and attach.cpp's pure parts: the
+// process section → runtime config, detach keys.
 #include <catch2/catch.hpp>
-#include <filesystem>
-#include <fstream>
 
 #include "engine/container/log_line.h"
 #include "engine/container/options.h"
 #include "engine/monitor/attach.h"
-#include "engine/monitor/log_writer.h"
 #include "engine/monitor/process_config.h"
 
 using namespace hako;
 using namespace hako::monitor;
 using nlohmann::json;
-namespace fs = std::filesystem;
 
 TEST_CASE("process section: sysctls, shm, ulimits, groups, security options, pid and ipc reach the config") {
     runtime::ContainerConfig c;
@@ -70,42 +64,6 @@ TEST_CASE("process section: log limits and the external runtime") {
     REQUIRE(external_runtime(json{{"runtime", "runc"}}) == "runc");
     REQUIRE(external_runtime(json{{"runtime", "hako"}}).empty());
     REQUIRE(external_runtime(json::object()).empty());
-}
-
-TEST_CASE("log writer: rotates by size into .1 … .N-1 and keeps every line whole") {
-    fs::path dir = fs::temp_directory_path() / ("hako-logwriter-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    fs::path log = dir / "c-json.log";
-    {
-        auto writer = LogWriter::open(log, {100, 3});
-        REQUIRE(writer.ok());
-        for (int i = 0; i < 20; ++i) writer->write("line " + std::string(30, static_cast<char>('a' + i)) + "\n");
-    }
-    auto files = log_files(log);
-    REQUIRE(files.size() == 3);
-    REQUIRE(files[0] == fs::path(log.string() + ".2"));
-    REQUIRE(files[2] == log);
-    for (const auto& f : files) REQUIRE(fs::file_size(f) <= 100);
-    std::ifstream newest(log);
-    std::string last, line;
-    while (std::getline(newest, line)) last = line;
-    REQUIRE(last == "line " + std::string(30, 't'));
-    REQUIRE_FALSE(fs::exists(log.string() + ".3"));
-    fs::remove_all(dir);
-}
-
-TEST_CASE("log writer: with max_file 1 the log is cut back to empty") {
-    fs::path dir = fs::temp_directory_path() / ("hako-logwriter1-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    fs::path log = dir / "c-json.log";
-    auto writer = LogWriter::open(log, {50, 1});
-    REQUIRE(writer.ok());
-    for (int i = 0; i < 10; ++i) writer->write(std::string(20, 'x') + "\n");
-    REQUIRE(fs::file_size(log) <= 50);
-    REQUIRE(log_files(log).size() == 1);
-    fs::remove_all(dir);
 }
 
 TEST_CASE("detach keys: ctrl-p,ctrl-q and single characters; unknown keys are errors") {
