@@ -2,7 +2,9 @@
 // files, lookups by id, prefix or name, and the state the monitor keeps current.
 #include "engine/container/container_store.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -165,7 +167,8 @@ Result<ContainerStore> ContainerStore::open(const fs::path& root) {
 }
 
 Result<void> ContainerStore::create(const ContainerRecord& record) const {
-    auto lock = TRY(root_.lock());
+    std::optional<sys::FileLock> lock;
+    lock.emplace(TRY(root_.lock()));
     auto existing = TRY(list());
     for (const auto& other : existing) {
         if (other.name == record.name)
@@ -182,11 +185,24 @@ Result<void> ContainerStore::create(const ContainerRecord& record) const {
         if (::mkdir(p.c_str(), mode) != 0 || ::chmod(p.c_str(), mode) != 0)
             return Error::from_syscall("mkdir", errno, p.string());
     }
+    // Written without waiting for the disk while the root's lock is held: every
+    // create of an `up` queues on this lock, and four fsyncs under it made the
+    // creates of 30 services a 30-step chain of 5-40 ms each. Synced after.
+    TRY(sys::write_file_atomic(d / "state.json", state_to_json(ContainerState{}), 0600, sys::Durability::Volatile));
+    TRY(sys::write_file_atomic(d / "container.json", record_to_json(record), 0600, sys::Durability::Volatile));
+    lock.reset();
     // A --rm container's files die with its one run: waiting for the disk buys
     // nothing (and on ext4 an unlink of a synced file costs milliseconds more).
-    auto durability = record.auto_remove ? sys::Durability::Volatile : sys::Durability::Durable;
-    TRY(sys::write_file_atomic(d / "state.json", state_to_json(ContainerState{}), 0600, durability));
-    TRY(sys::write_file_atomic(d / "container.json", record_to_json(record), 0600, durability));
+    if (record.auto_remove) return ok();
+    for (const fs::path& path : {d / "state.json", d / "container.json", d}) {
+        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT) return ok();  // removed meanwhile: nothing to keep
+        if (fd < 0) return Error::from_syscall("open", errno, path.string());
+        int synced = ::fsync(fd);
+        int error = errno;
+        ::close(fd);
+        if (synced != 0) return Error::from_syscall("fsync", error, path.string());
+    }
     return ok();
 }
 
