@@ -1,11 +1,12 @@
 // This file implements config_hash: drop what does not shape the container,
-// print the rest as compact sorted JSON, and digest it with sha256 (OpenSSL).
+// print the rest as compact sorted JSON, and digest it with sha256 (engine/sys/digest.h:
+// OpenSSL's EVP_Digest pulled its whole provider framework into every hako process).
 #include "src/project/config_hash.h"
-
-#include <openssl/evp.h>
 
 #include <array>
 #include <string_view>
+
+#include "engine/sys/digest.h"
 
 namespace hako::project {
 namespace {
@@ -36,19 +37,9 @@ void drop_extensions(Json& value) {
 }
 
 std::string sha256_hex(std::string_view data) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int length = 0;
-    // EVP_Digest only fails on allocation failure; an empty hash then still
-    // compares unequal to every stored one, which recreates: the safe side.
-    if (EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) return {};
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(length * 2);
-    for (unsigned int i = 0; i < length; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 0xf];
-    }
-    return out;
+    sys::Sha256 hasher;
+    hasher.update(data);
+    return hasher.hex_final();
 }
 
 }  // namespace
