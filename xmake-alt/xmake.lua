@@ -31,8 +31,8 @@ local system = {system = true}
 add_requires("pkgconfig::yaml-cpp", system)
 add_requires("pkgconfig::nlohmann_json", system)
 add_requires("pkgconfig::CLI11", system)
-add_requires("pkgconfig::spdlog", system)
-add_requires("pkgconfig::fmt", system)
+-- spdlog and fmt are compiled in header-only from /usr/include (hako_engine defines
+-- FMT_HEADER_ONLY): linked shared they brought libstdc++.so back into every process.
 add_requires("pkgconfig::libcrypto", system)
 add_requires("pkgconfig::libarchive", system)
 add_requires("pkgconfig::libnl-3.0", system)
@@ -56,11 +56,15 @@ end
 -- engine: the embedded container engine (knows nothing of Compose)
 hako_library("hako_engine")
     add_files(path.join(root, "engine/**.cpp"))
-    add_packages("pkgconfig::nlohmann_json", "pkgconfig::spdlog", "pkgconfig::fmt", "pkgconfig::libcrypto",
+    add_packages("pkgconfig::nlohmann_json", "pkgconfig::libcrypto",
                  "pkgconfig::libarchive", "pkgconfig::libnl-3.0", "pkgconfig::libnl-route-3.0",
-                 "pkgconfig::libseccomp", "pkgconfig::libnftables", {public = true})
-    -- libcurl is dlopen'd on first use (engine/sys/curl_api.h): its headers only.
+                 "pkgconfig::libseccomp", {public = true})
+    -- spdlog and fmt header-only (see above): no library to link.
+    add_defines("SPDLOG_FMT_EXTERNAL", "FMT_HEADER_ONLY=1", {public = true})
+    -- libcurl and libnftables are dlopen'd on first use (engine/sys/curl_api.h,
+    -- engine/net/nft_api.h): their headers only (both in the default include path).
     add_includedirs("/usr/include/x86_64-linux-gnu", {public = true})
+    add_deps("hako_monitor_log")
     add_syslinks("pthread", "dl")
     add_ldflags("-Wl,--gc-sections", {public = true})
 target_end()
@@ -70,8 +74,8 @@ target_end()
 hako_library("hako_project")
     add_deps("hako_engine")
     add_files(path.join(root, "src/project/*.cpp"))
-    add_packages("pkgconfig::yaml-cpp", "valijson", "pkgconfig::nlohmann_json", "pkgconfig::spdlog",
-                 "pkgconfig::libcrypto", {public = true})
+    add_packages("pkgconfig::yaml-cpp", "valijson", "pkgconfig::nlohmann_json", "pkgconfig::libcrypto",
+                 {public = true})
     -- Generated at configure time, before the target's files are batched.
     on_config(function (target)
         local input = path.join(target:scriptdir(), "..", "schema/compose.schema.json")
@@ -106,7 +110,7 @@ hako_library("hako_cli")
     add_deps("hako_reconcile", "hako_graph", "hako_project", "hako_engine")
     add_files(path.join(root, "src/cli/*.cpp"))
     remove_files(path.join(root, "src/cli/main.cpp"))
-    add_packages("pkgconfig::CLI11", "pkgconfig::spdlog", {public = true})
+    add_packages("pkgconfig::CLI11", {public = true})
     add_defines("HAKO_VERSION=\"0.1.0\"")
 target_end()
 
@@ -116,12 +120,31 @@ target("hako")
     add_files(path.join(root, "src/cli/main.cpp"))
     add_cxxflags(table.unpack(warnings))
     add_ldflags("-static-libstdc++", "-static-libgcc")
+    -- relative relocations as a DT_RELR bitmap (binutils 2.38+, glibc 2.36+)
+    add_ldflags("-Wl,-z,pack-relative-relocs")
 target_end()
 
 -- hako-init: the tiny init of `container run --init`, static and apart from hako
 target("hako-init")
     set_kind("binary")
     add_files(path.join(root, "engine/monitor/hako_init.c"))
+    add_cflags("-Wall", "-Wextra", "-Werror", "-Os")
+    add_ldflags("-static")
+target_end()
+
+-- hako-monitor: a running container's monitor once it is set up (monitor.cpp execs
+-- it), static C; its log writer is in the engine library too, for the unit tests.
+target("hako_monitor_log")
+    set_kind("static")
+    add_files(path.join(root, "engine/monitor/monitor_log.c"))
+    add_includedirs(root, {public = true})
+    add_cflags("-Wall", "-Wextra", "-Werror", "-Os")
+target_end()
+
+target("hako-monitor")
+    set_kind("binary")
+    add_deps("hako_monitor_log")
+    add_files(path.join(root, "engine/monitor/hako_monitor.c"))
     add_cflags("-Wall", "-Wextra", "-Werror", "-Os")
     add_ldflags("-static")
 target_end()
