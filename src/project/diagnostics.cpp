@@ -1,6 +1,8 @@
 // This file implements Mark, SourceMap and Diagnostics (see diagnostics.h).
 #include "src/project/diagnostics.h"
 
+#include <cstdio>
+
 namespace hako::project {
 
 std::string Mark::str() const {
@@ -38,17 +40,112 @@ static std::string_view parent_path(std::string_view path) {
     return {};
 }
 
-Mark SourceMap::find(std::string_view path) const {
-    std::string_view p = path;
-    while (true) {
-        auto it = marks_.find(p);
-        if (it != marks_.end()) return it->second;
-        if (p.empty()) return {};
-        p = parent_path(p);
+static bool is_step_start(char c) { return c == '.' || c == '['; }
+
+// Whether `path` is `prefix` or lies under it ("a.b" under "a", "a[0]" under "a").
+static bool is_at_or_under(std::string_view path, std::string_view prefix) {
+    return path.substr(0, prefix.size()) == prefix &&
+           (path.size() == prefix.size() || is_step_start(path[prefix.size()]));
+}
+
+void MarkTable::add(uint32_t key_offset, uint32_t key_size, int line, int column) {
+    open_.push_back(uint32_t(entries_.size()));
+    entries_.push_back(Entry{key_offset, key_size, 1, line, column});
+}
+
+void MarkTable::open_key(std::string_view key, int line, int column) {
+    uint32_t offset = uint32_t(keys_.size());
+    keys_.append(key);
+    add(offset, uint32_t(key.size()), line, column);
+}
+
+void MarkTable::open_index(size_t index, int line, int column) { add(uint32_t(index), kIndexKey, line, column); }
+
+void MarkTable::append_step(std::string& out, const Entry& entry) const {
+    if (entry.key_size == kIndexKey) {
+        char digits[16];
+        int n = std::snprintf(digits, sizeof digits, "[%u]", entry.key_offset);
+        out.append(digits, size_t(n));
+        return;
+    }
+    if (!out.empty()) out += '.';
+    out.append(keys_, entry.key_offset, entry.key_size);
+}
+
+void MarkTable::find_under(uint32_t index, std::string& path, std::string_view target,
+                           std::optional<std::pair<size_t, uint32_t>>& best) const {
+    if (!best || path.size() >= best->first) best = std::pair{path.size(), index};
+    const uint32_t end = index + entries_[index].subtree;
+    const size_t length = path.size();
+    for (uint32_t child = index + 1; child < end; child += entries_[child].subtree) {
+        append_step(path, entries_[child]);
+        if (is_at_or_under(target, path)) find_under(child, path, target, best);
+        path.resize(length);
     }
 }
 
+std::optional<std::pair<size_t, Mark>> MarkTable::find(std::string_view path) const {
+    if (entries_.empty()) return std::nullopt;
+    std::string spelt;
+    std::optional<std::pair<size_t, uint32_t>> best;
+    find_under(0, spelt, path, best);
+    return std::pair{best->first, mark(entries_[best->second])};
+}
+
+void MarkTable::visit_under(uint32_t index, std::string& path, std::string_view from,
+                            const std::function<void(const std::string&, const Mark&)>& visit) const {
+    bool inside = is_at_or_under(path, from);
+    if (inside) visit(path, mark(entries_[index]));
+    if (!inside && !(path.size() < from.size() && from.substr(0, path.size()) == path)) return;
+    const uint32_t end = index + entries_[index].subtree;
+    const size_t length = path.size();
+    for (uint32_t child = index + 1; child < end; child += entries_[child].subtree) {
+        append_step(path, entries_[child]);
+        visit_under(child, path, from, visit);
+        path.resize(length);
+    }
+}
+
+void MarkTable::visit_subtree(std::string_view from,
+                              const std::function<void(const std::string&, const Mark&)>& visit) const {
+    if (entries_.empty()) return;
+    std::string spelt;
+    visit_under(0, spelt, from, visit);
+}
+
+Mark SourceMap::find(std::string_view path) const {
+    std::optional<std::pair<size_t, Mark>> in_table = table_ ? table_->find(path) : std::nullopt;
+    if (!marks_.empty()) {
+        // The longest of `path` and its ancestors set here; the table's
+        // answer wins only when it is deeper.
+        std::string_view p = path;
+        while (true) {
+            auto it = marks_.find(p);
+            if (it != marks_.end()) {
+                if (in_table && in_table->first > p.size()) break;
+                return it->second;
+            }
+            if (p.empty() || (in_table && p.size() <= in_table->first)) break;
+            p = parent_path(p);
+        }
+    }
+    return in_table ? in_table->second : Mark{};
+}
+
+std::optional<Mark> SourceMap::find_exact(std::string_view path) const {
+    if (auto it = marks_.find(path); it != marks_.end()) return it->second;
+    if (!table_) return std::nullopt;
+    auto in_table = table_->find(path);
+    if (!in_table || in_table->first != path.size()) return std::nullopt;
+    return in_table->second;
+}
+
 void SourceMap::copy_subtree(std::string_view from, std::string_view to, const SourceMap& source) {
+    if (source.table_) {
+        source.table_->visit_subtree(from, [&](const std::string& path, const Mark& mark) {
+            marks_[std::string(to) + path.substr(from.size())] = mark;
+        });
+    }
     for (auto it = source.marks_.lower_bound(from); it != source.marks_.end(); ++it) {
         const std::string& key = it->first;
         if (key.compare(0, from.size(), from) != 0) break;

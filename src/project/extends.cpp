@@ -348,9 +348,7 @@ private:
         // The service itself stays where it is written. Marks of paths the
         // merge dropped (the `extends` key) stay behind, unused: dropping them
         // would cost a pass over every mark of the file per service.
-        if (auto it = doc.marks.entries().find(service_path); it != doc.marks.entries().end()) {
-            base.marks.set(service_path, it->second);
-        }
+        if (auto own = doc.marks.find_exact(service_path)) base.marks.set(service_path, std::move(*own));
         doc.marks.copy_subtree(service_path, service_path, base.marks);
         service = std::move(base.value["services"][name]);
         return true;

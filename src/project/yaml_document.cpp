@@ -52,6 +52,7 @@ struct Node {
     std::vector<uint32_t> children;  // Sequence: items; Mapping: key, value, key, value, ...
     uint64_t expanded = 1;      // nodes once aliases and merges are expanded (an upper bound)
     uint64_t depth = 0;         // collections nested in it (itself included) once aliases are expanded
+    bool shared = false;        // an alias names it or a node it is in: converted more than once
 };
 
 struct Tree {
@@ -102,6 +103,7 @@ public:
         uint32_t index = add(Kind::Alias, mark, YAML::NullAnchor);
         Node& node = nodes()[index];
         node.target = target;
+        mark_shared(target);
         node.expanded = nodes()[target].expanded;
         node.depth = nodes()[target].depth;
         check_limits(index);
@@ -200,6 +202,19 @@ private:
         if (node.expanded > options_.max_nodes) {
             throw BuildError{mark, "the document expands to more than " + std::to_string(options_.max_nodes) +
                                        " nodes through aliases and merge keys (an alias bomb?)"};
+        }
+    }
+
+    void mark_shared(uint32_t index) {
+        auto& list = nodes();
+        if (list[index].shared) return;
+        std::vector<uint32_t> pending{index};
+        while (!pending.empty()) {
+            Node& node = list[pending.back()];
+            pending.pop_back();
+            if (node.shared) continue;  // an alias inside it shared its subtree already
+            node.shared = true;
+            pending.insert(pending.end(), node.children.begin(), node.children.end());
         }
     }
 
@@ -375,13 +390,19 @@ std::optional<double> float_of(std::string_view s) {
 // (not the result of interpolation), where 0440 reads as octal.
 // A value that came out of interpolation is never null: `image: ${IMAGE}` with
 // IMAGE unset is "" (as in docker compose), and "null" from a variable is text.
-Json type_plain(const std::string& text, bool from_file) {
+// nullopt: the text stays a string.
+std::optional<Json> typed_plain(const std::string& text, bool from_file) {
     if (is_null_text(text)) return from_file ? Json(nullptr) : Json(text);
-    if (auto b = bool_of(text)) return *b;
+    if (auto b = bool_of(text)) return Json(*b);
     bool leading_zero_number = text.size() > 1 && text[0] == '0' && std::isdigit(static_cast<unsigned char>(text[1]));
-    if (leading_zero_number && !from_file) return text;  // "007" from a variable keeps its zeros
-    if (auto i = int_of(text, from_file)) return *i;
-    if (auto f = float_of(text)) return *f;
+    if (leading_zero_number && !from_file) return std::nullopt;  // "007" from a variable keeps its zeros
+    if (auto i = int_of(text, from_file)) return i;
+    if (auto f = float_of(text)) return Json(*f);
+    return std::nullopt;
+}
+
+Json type_plain(const std::string& text, bool from_file) {
+    if (auto typed = typed_plain(text, from_file)) return std::move(*typed);
     return text;
 }
 
@@ -411,17 +432,23 @@ private:
 
 // ---------------------------------------------------------------- conversion
 
-// Turns one Tree into a Document's JSON value, marks and tags.
+// Turns one Tree into a Document's JSON value, marks and tags. The path of
+// the node being converted is one string grown and cut as the walk goes, and
+// the marks go into a flat MarkTable, so a node costs no path of its own.
 class Converter {
 public:
-    Converter(const Tree& tree, Document& document, std::shared_ptr<const std::string> file,
+    Converter(Tree& tree, Document& document, std::shared_ptr<const std::string> file,
               Interpolator* interpolator, Reporter& reporter)
-        : nodes_(tree.nodes), document_(document), file_(std::move(file)), interpolator_(interpolator),
-          reporter_(reporter) {}
+        : nodes_(tree.nodes), document_(document), file_(file), interpolator_(interpolator),
+          reporter_(reporter), table_(std::make_shared<MarkTable>(std::move(file))) {}
 
     Json convert_root() {
-        document_.marks.set("", mark(0));
-        return convert(0, "");
+        table_->reserve(size_t(std::min<uint64_t>(nodes_[0].expanded, 4 * nodes_.size() + 16)));
+        open_mark(0);
+        Json value = convert(0);
+        table_->close();
+        document_.marks.set_table(std::move(table_));
+        return value;
     }
 
 private:
@@ -432,6 +459,7 @@ private:
     };
 
     Mark mark(uint32_t index) const { return Mark{file_, nodes_[index].line + 1, nodes_[index].column + 1}; }
+    void open_mark(uint32_t index) { table_->open_key({}, nodes_[index].line + 1, nodes_[index].column + 1); }
 
     uint32_t resolve(uint32_t index) const {
         while (nodes_[index].kind == Kind::Alias) index = nodes_[index].target;
@@ -444,15 +472,18 @@ private:
                             " (hako knows !reset, !override and the YAML core tags)");
     }
 
-    Json convert(uint32_t index, const std::string& path) {
+    // Converts a node at path_.
+    Json convert(uint32_t index) {
         uint32_t r = resolve(index);
         const Node& node = nodes_[r];
-        if (node.tag == "!reset") document_.tags[path] = MergeTag::Reset;
-        if (node.tag == "!override") document_.tags[path] = MergeTag::Override;
+        if (node.tag.size() > 1 && node.tag[0] == '!') {
+            if (node.tag == "!reset") document_.tags[path_] = MergeTag::Reset;
+            if (node.tag == "!override") document_.tags[path_] = MergeTag::Override;
+        }
         switch (node.kind) {
-            case Kind::Scalar: return convert_scalar(r, path);
-            case Kind::Sequence: return convert_sequence(r, path);
-            case Kind::Mapping: return convert_mapping(r, path);
+            case Kind::Scalar: return convert_scalar(r);
+            case Kind::Sequence: return convert_sequence(r);
+            case Kind::Mapping: return convert_mapping(r);
             default: return nullptr;
         }
     }
@@ -462,31 +493,55 @@ private:
                is_yaml_tag(node.tag, core);
     }
 
-    Json convert_sequence(uint32_t index, const std::string& path) {
+    Json convert_sequence(uint32_t index) {
         const Node& node = nodes_[index];
-        if (!collection_tag_ok(node, "seq")) unknown_tag(index, path);
+        if (!collection_tag_ok(node, "seq")) unknown_tag(index, path_);
         Json out = Json::array();
         auto& items = out.get_ref<Json::array_t&>();
         items.reserve(node.children.size());
+        const size_t length = path_.size();
         for (size_t i = 0; i < node.children.size(); ++i) {
-            std::string item_path = path_index(path, i);
-            document_.marks.set(item_path, mark(node.children[i]));
-            items.push_back(convert(node.children[i], item_path));
+            uint32_t child = node.children[i];
+            char digits[24];
+            int n = std::snprintf(digits, sizeof digits, "[%zu]", i);
+            path_.append(digits, size_t(n));
+            table_->open_index(i, nodes_[child].line + 1, nodes_[child].column + 1);
+            items.push_back(convert(child));
+            table_->close();
+            path_.resize(length);
         }
         return out;
     }
 
-    Json convert_mapping(uint32_t index, const std::string& path) {
+    Json convert_mapping(uint32_t index) {
         const Node& node = nodes_[index];
-        if (!collection_tag_ok(node, "map")) unknown_tag(index, path);
+        if (!collection_tag_ok(node, "map")) unknown_tag(index, path_);
         Json out = Json::object();
         auto& members = out.get_ref<Json::object_t&>();
-        for (const Entry& entry : entries(index, path)) {
-            std::string member_path = path_join(path, entry.key);
-            document_.marks.set(member_path, mark(entry.key_node));
-            members.emplace(std::string(entry.key), convert(entry.value_node, member_path));
+        const size_t length = path_.size();
+        std::vector<Entry> scratch = take_scratch();
+        const std::vector<Entry>& list = entries(index, path_, scratch, node.shared);
+        for (const Entry& entry : list) {
+            if (length > 0) path_ += '.';
+            path_ += entry.key;
+            table_->open_key(entry.key, nodes_[entry.key_node].line + 1, nodes_[entry.key_node].column + 1);
+            Json value = convert(entry.value_node);
+            members.emplace_hint(members.end(), std::string(entry.key), std::move(value));
+            table_->close();
+            path_.resize(length);
         }
+        scratch_.push_back(std::move(scratch));
         return out;
+    }
+
+    // A cleared list for a mapping's entries; the walk hands it back after
+    // (one per nesting level is ever allocated).
+    std::vector<Entry> take_scratch() {
+        if (scratch_.empty()) return {};
+        std::vector<Entry> list = std::move(scratch_.back());
+        scratch_.pop_back();
+        list.clear();
+        return list;
     }
 
     // The key text of a mapping entry, or nullopt (reported) when the key is
@@ -518,17 +573,50 @@ private:
                ((key.tag == "?" && key.text == "<<") || is_yaml_tag(key.tag, "merge"));
     }
 
+    // The keys of an entry list: searched in turn while few, hashed after.
+    class KeySet {
+    public:
+        explicit KeySet(const std::vector<Entry>& list) : list_(list) {}
+        const Entry* find(std::string_view key) {
+            if (list_.size() <= kLinearKeys) {
+                for (const Entry& entry : list_) {
+                    if (entry.key == key) return &entry;
+                }
+                return nullptr;
+            }
+            for (; hashed_ < list_.size(); ++hashed_) index_.emplace(list_[hashed_].key, hashed_);
+            auto it = index_.find(key);
+            return it == index_.end() ? nullptr : &list_[it->second];
+        }
+
+    private:
+        static constexpr size_t kLinearKeys = 16;
+        const std::vector<Entry>& list_;
+        std::unordered_map<std::string_view, size_t> index_;
+        size_t hashed_ = 0;
+    };
+
     // A mapping's entries with its merge keys applied: its own keys first
     // (a repeated one is an error), then each merged mapping's entries in
-    // order, a key taken only from the first that has it. Memoised, so an
-    // anchored mapping merged in many places is resolved (and its errors
-    // reported) once.
-    const std::vector<Entry>& entries(uint32_t index, const std::string& path) {
+    // order, a key taken only from the first that has it. A mapping converted
+    // more than once (`keep`: aliased, or merged) is resolved (and its errors
+    // reported) once and kept; any other is resolved into `scratch`.
+    const std::vector<Entry>& entries(uint32_t index, const std::string& path, std::vector<Entry>& scratch,
+                                      bool keep) {
+        if (!keep) {
+            collect_entries(index, path, scratch);
+            return scratch;
+        }
         if (auto it = entries_.find(index); it != entries_.end()) return it->second;
+        std::vector<Entry> kept;
+        collect_entries(index, path, kept);
+        return entries_.emplace(index, std::move(kept)).first->second;
+    }
+
+    void collect_entries(uint32_t index, const std::string& path, std::vector<Entry>& out) {
         const Node& node = nodes_[index];
-        std::vector<Entry> out;
         out.reserve(node.children.size() / 2);
-        std::unordered_map<std::string_view, uint32_t> seen;
+        KeySet keys(out);
         std::vector<uint32_t> merges;
         for (size_t i = 0; i + 1 < node.children.size(); i += 2) {
             uint32_t key_index = node.children[i];
@@ -539,33 +627,31 @@ private:
                 merges.push_back(value_index);
                 continue;
             }
-            auto [it, inserted] = seen.emplace(*key, key_index);
-            if (!inserted) {
+            if (const Entry* first = keys.find(*key)) {
                 reporter_.error(mark(key_index), path_join(path, *key),
                                 "duplicate key \"" + std::string(*key) + "\" (first at line " +
-                                    std::to_string(nodes_[it->second].line + 1) + ")");
+                                    std::to_string(nodes_[first->key_node].line + 1) + ")");
                 continue;
             }
             out.push_back({*key, key_index, value_index});
         }
         for (uint32_t merge_index : merges) {
             for (uint32_t source : merge_sources(merge_index, path)) {
-                for (const Entry& entry : entries(source, path)) {
-                    if (seen.emplace(entry.key, entry.key_node).second) out.push_back(entry);
+                std::vector<Entry> unused;
+                for (const Entry& entry : entries(source, path, unused, true)) {
+                    if (!keys.find(entry.key)) out.push_back(entry);
                 }
             }
         }
-        return entries_.emplace(index, std::move(out)).first->second;
     }
 
     // The mappings a `<<` value names: one mapping, or a sequence of them.
     std::vector<uint32_t> merge_sources(uint32_t value_index, const std::string& path) {
-        std::string merge_path = path_join(path, "<<");
         uint32_t r = resolve(value_index);
         const Node& value = nodes_[r];
         if (value.kind == Kind::Mapping) return {r};
         if (value.kind != Kind::Sequence) {
-            reporter_.error(mark(value_index), merge_path,
+            reporter_.error(mark(value_index), path_join(path, "<<"),
                             "the merge key \"<<\" needs a mapping or a sequence of mappings");
             return {};
         }
@@ -573,7 +659,7 @@ private:
         for (size_t i = 0; i < value.children.size(); ++i) {
             uint32_t item = resolve(value.children[i]);
             if (nodes_[item].kind != Kind::Mapping) {
-                reporter_.error(mark(value.children[i]), path_index(merge_path, i),
+                reporter_.error(mark(value.children[i]), path_index(path_join(path, "<<"), i),
                                 "the merge key \"<<\" needs a mapping or a sequence of mappings");
                 continue;
             }
@@ -582,8 +668,9 @@ private:
         return sources;
     }
 
-    Json convert_scalar(uint32_t index, const std::string& path) {
-        const Node& node = nodes_[index];
+    Json convert_scalar(uint32_t index) {
+        Node& node = nodes_[index];
+        const std::string& path = path_;
         if (node.unterminated) {
             reporter_.error(mark(index), path, "unterminated quoted string (the closing quote is missing)");
             return node.text;
@@ -601,8 +688,16 @@ private:
         }
         bool from_file = text == &node.text;
         const std::string& tag = node.tag;
-        if (tag == "?") return type_plain(*text, from_file);
-        if (tag == "!" || is_yaml_tag(tag, "str")) return *text;
+        if (tag == "?") {
+            // A node converted once gives its text away instead of a copy.
+            if (node.shared || !from_file) return type_plain(*text, from_file);
+            if (auto typed = typed_plain(node.text, true)) return std::move(*typed);
+            return std::move(node.text);
+        }
+        if (tag == "!" || is_yaml_tag(tag, "str")) {
+            if (!node.shared && from_file) return std::move(node.text);
+            return *text;
+        }
         if (tag == "!reset" || tag == "!override") {
             return node.style == Style::Plain ? type_plain(*text, from_file) : Json(*text);
         }
@@ -624,12 +719,15 @@ private:
         return *text;
     }
 
-    const std::vector<Node>& nodes_;
+    std::vector<Node>& nodes_;
     Document& document_;
     std::shared_ptr<const std::string> file_;
     Interpolator* interpolator_;
     Reporter& reporter_;
-    std::unordered_map<uint32_t, std::vector<Entry>> entries_;
+    std::shared_ptr<MarkTable> table_;
+    std::string path_;  // of the node being converted
+    std::unordered_map<uint32_t, std::vector<Entry>> entries_;  // of mappings converted more than once
+    std::vector<std::vector<Entry>> scratch_;  // free entry lists
 };
 
 // ---------------------------------------------------------------- text checks
@@ -780,7 +878,7 @@ Result<std::vector<Document>> parse_documents(std::string_view text, const std::
     }
 
     std::vector<Document> documents;
-    for (const Tree& tree : building->documents) {
+    for (Tree& tree : building->documents) {
         if (tree.nodes.empty() || tree.nodes[0].kind == Kind::Null) continue;
         Document& document = documents.emplace_back();
         document.file = file;

@@ -51,9 +51,9 @@ Parsed parse(std::string_view text, const Environment* env = nullptr, ParseOptio
 }
 
 std::string mark_of(const Document& d, const std::string& path) {
-    auto it = d.marks.entries().find(path);
-    if (it == d.marks.entries().end()) return "none";
-    return std::to_string(it->second.line) + ":" + std::to_string(it->second.column);
+    auto mark = d.marks.find_exact(path);
+    if (!mark) return "none";
+    return std::to_string(mark->line) + ":" + std::to_string(mark->column);
 }
 
 }  // namespace
