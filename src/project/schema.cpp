@@ -1,9 +1,11 @@
 // This file implements validate_schema: the embedded Compose schema is parsed
-// once, each document is checked with valijson (a large file's services in two
-// threads), and valijson's flat error list is condensed into one short message
+// once, each document is checked by QuickSchema, and only one it rejects by
+// valijson (a large file's services in two threads), whose flat error list is condensed into one short message
 // per failing place, phrased from the schema itself (expected types, enum
 // values, the form a pattern stands for).
 #include "src/project/schema.h"
+
+#include "src/project/quick_schema.h"
 
 #ifndef VALIJSON_USE_EXCEPTIONS
 #define VALIJSON_USE_EXCEPTIONS 1
@@ -35,16 +37,24 @@ namespace {
 
 using valijson::adapters::NlohmannJsonAdapter;
 
-// The schema as JSON to phrase messages from, and compiled by valijson three
-// times: whole, to validate with and to collect errors; without the checks of
-// each service (only the services mapping itself), and as one service. The
-// last two split a large file's first pass across two threads.
-struct CompiledSchema {
+// The schema as JSON to phrase messages from, and as QuickSchema for the
+// verdict on most files.
+struct ParsedSchema {
     Json raw;
+    Json lean;  // without `^x-` patterns (see without_extension_patterns)
+    std::unique_ptr<QuickSchema> quick;  // null: valijson checks every file
+    std::string error;  // why the embedded schema could not be used, if it could not
+};
+
+// The schema compiled by valijson three times: whole, to validate with and to
+// collect errors; without the checks of each service (only the services
+// mapping itself), and as one service. The last two split a large file's
+// first pass across two threads. Needed only when QuickSchema says no.
+struct CompiledSchema {
     valijson::Schema schema;
     valijson::Schema without_services;
     valijson::Schema service;
-    std::string error;  // why the embedded schema could not be used, if it could not
+    std::string error;
 };
 
 bool is_extension(std::string_view key) { return key.substr(0, 2) == "x-"; }
@@ -122,11 +132,29 @@ private:
     std::vector<Entry> parked_;
 };
 
+std::unique_ptr<ParsedSchema> parse_schema() {
+    auto parsed = std::make_unique<ParsedSchema>();
+    try {
+        parsed->raw = Json::parse(compose_schema_json);
+        parsed->lean = without_extension_patterns(parsed->raw);
+        parsed->quick = QuickSchema::compile(parsed->raw);
+    } catch (const std::exception& e) {
+        parsed->error = e.what();
+    }
+    return parsed;
+}
+
+// Parsed on first use; a function-local static is initialised exactly once
+// even when several threads get here together.
+const ParsedSchema& parsed_schema() {
+    static const std::unique_ptr<ParsedSchema> instance = parse_schema();
+    return *instance;
+}
+
 std::unique_ptr<CompiledSchema> compile_schema() {
     auto compiled = std::make_unique<CompiledSchema>();
     try {
-        compiled->raw = Json::parse(compose_schema_json);
-        Json lean = without_extension_patterns(compiled->raw);
+        const Json& lean = parsed_schema().lean;
         valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
         parser.populateSchema(NlohmannJsonAdapter(lean), compiled->schema);
 
@@ -135,7 +163,7 @@ std::unique_ptr<CompiledSchema> compile_schema() {
         Json outer = lean;
         outer["properties"]["services"]["additionalProperties"] = Json::object();
         parser.populateSchema(NlohmannJsonAdapter(outer), compiled->without_services);
-        Json service = {{"$ref", "#/definitions/service"}, {"definitions", std::move(lean["definitions"])}};
+        Json service = {{"$ref", "#/definitions/service"}, {"definitions", lean["definitions"]}};
         parser.populateSchema(NlohmannJsonAdapter(service), compiled->service);
     } catch (const std::exception& e) {
         compiled->error = e.what();
@@ -143,8 +171,6 @@ std::unique_ptr<CompiledSchema> compile_schema() {
     return compiled;
 }
 
-// Parsed on first use; a function-local static is initialised exactly once
-// even when several threads get here together.
 const CompiledSchema& compiled_schema() {
     static const std::unique_ptr<CompiledSchema> instance = compile_schema();
     return *instance;
@@ -555,10 +581,15 @@ void explain(const valijson::ValidationResults::Error& error, const Json& docume
 }  // namespace
 
 void validate_schema(const Document& document, Diagnostics& diagnostics) {
+    const ParsedSchema& parsed = parsed_schema();
+    // Most files are valid: QuickSchema says so in one walk, x- keys and all.
+    if (parsed.error.empty() && parsed.quick && parsed.quick->valid(document.value)) return;
+
     auto file = std::make_shared<const std::string>(document.file);
     const CompiledSchema& compiled = compiled_schema();
-    if (!compiled.error.empty()) {
-        diagnostics.error(Mark{file}, "", "internal error: the built-in Compose schema is unusable: " + compiled.error);
+    std::string unusable = !parsed.error.empty() ? parsed.error : compiled.error;
+    if (!unusable.empty()) {
+        diagnostics.error(Mark{file}, "", "internal error: the built-in Compose schema is unusable: " + unusable);
         return;
     }
 
@@ -571,16 +602,16 @@ void validate_schema(const Document& document, Diagnostics& diagnostics) {
         if (has_extension_keys(value)) parked.emplace(value);
         const Json* checked = &value;
         NlohmannJsonAdapter target(*checked);
-        // Most files are valid: a first pass that stops at the first error is
-        // cheap; only a failing file is checked again to collect every error.
+        // A first pass that stops at the first error is cheap; only a failing
+        // file is checked again to collect every error.
         if (first_pass_valid(compiled, value)) return;
 
         valijson::Validator thorough(valijson::Validator::kStrongTypes);
         valijson::ValidationResults results;
         thorough.validate(compiled.schema, target, &results);
-        SchemaNavigator navigator(compiled.raw);
+        SchemaNavigator navigator(parsed.raw);
         std::vector<Place> wrapped;  // children named by wrapper errors
-        for (const auto& error : results) explain(error, *checked, compiled.raw, navigator, findings, wrapped);
+        for (const auto& error : results) explain(error, *checked, parsed.raw, navigator, findings, wrapped);
         explain_silent_failures(wrapped, navigator, findings);
     } catch (const std::exception& e) {
         diagnostics.error(Mark{file}, "", std::string("schema validation failed: ") + e.what());
@@ -622,9 +653,23 @@ void validate_schema(const Document& document, Diagnostics& diagnostics) {
     }
 }
 
+SchemaVerdicts schema_verdicts(const Json& value) {
+    SchemaVerdicts verdicts;
+    const ParsedSchema& parsed = parsed_schema();
+    const CompiledSchema& compiled = compiled_schema();
+    if (!parsed.error.empty() || !compiled.error.empty()) return verdicts;
+    verdicts.quick_available = parsed.quick != nullptr;
+    if (parsed.quick) verdicts.quick = parsed.quick->valid(value);
+    Json copy = value;
+    ParkedExtensions parked(copy);
+    valijson::Validator validator(valijson::Validator::kStrongTypes);
+    verdicts.valijson = validator.validate(compiled.schema, NlohmannJsonAdapter(copy), nullptr);
+    return verdicts;
+}
+
 SchemaPreparation::SchemaPreparation() {
     try {
-        thread_ = std::thread([] { compiled_schema(); });
+        thread_ = std::thread([] { parsed_schema(); });
     } catch (const std::system_error&) {
         // No thread to be had: the first check compiles the schema itself.
     }

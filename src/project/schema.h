@@ -16,7 +16,16 @@ namespace hako::project {
 // so partial services (an override without `image`) pass.
 void validate_schema(const Document& document, Diagnostics& diagnostics);
 
-// Compiles the embedded schema on a thread of its own while the caller reads
+// QuickSchema's verdict on `value` beside valijson's (x- keys taken out, as
+// validate_schema does), for the tests and the fuzz target that hold them equal.
+struct SchemaVerdicts {
+    bool quick_available = false;
+    bool quick = false;
+    bool valijson = false;
+};
+SchemaVerdicts schema_verdicts(const Json& value);
+
+// Parses the embedded schema on a thread of its own while the caller reads
 // and parses its files, so that the first validate_schema finds it ready;
 // waits for that thread when it goes.
 class SchemaPreparation {

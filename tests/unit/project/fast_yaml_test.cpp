@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/unit/project/test_yaml_files.h"
 #include "tests/unit/project/yaml_event_log.h"
 
 using hako::project::testing::fast_events;
@@ -98,25 +99,16 @@ TEST_CASE("fast yaml: declines what it leaves to yaml-cpp") {
 }
 
 TEST_CASE("fast yaml: every YAML file of the test data either is declined or gives yaml-cpp's events") {
-    namespace fs = std::filesystem;
     int accepted = 0, files = 0;
-    for (const char* dir : {HAKO_TEST_DATA, HAKO_SOURCE_DIR "/examples"}) {
-        for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-            auto ext = entry.path().extension();
-            if (!entry.is_regular_file() || (ext != ".yaml" && ext != ".yml")) continue;
-            std::ifstream in(entry.path(), std::ios::binary);
-            std::stringstream buffer;
-            buffer << in.rdbuf();
-            std::string text = buffer.str();
-            ++files;
-            auto fast = fast_events(text);
-            if (!fast) continue;
-            ++accepted;
-            INFO(entry.path().string());
-            auto slow = yaml_cpp_events(text);
-            REQUIRE(slow.has_value());
-            CHECK(*fast == *slow);
-        }
+    for (const auto& [path, text] : hako::project::testing::test_yaml_files()) {
+        ++files;
+        auto fast = fast_events(text);
+        if (!fast) continue;
+        ++accepted;
+        INFO(path);
+        auto slow = yaml_cpp_events(text);
+        REQUIRE(slow.has_value());
+        CHECK(*fast == *slow);
     }
     INFO(accepted << " of " << files << " files accepted");
     CHECK(accepted * 2 > files);  // the fast path must carry most real files
