@@ -12,6 +12,7 @@
 
 #include "engine/runtime/state.h"
 #include "engine/sys/file.h"
+#include "engine/sys/remove_tree.h"
 
 namespace hako::container {
 
@@ -177,12 +178,14 @@ Result<void> ContainerStore::create(const ContainerRecord& record) const {
                          kRunFailure);
     }
     fs::path d = dir(record.id);
+    mode_t umask_now = ::umask(0);
+    ::umask(umask_now);
     for (const char* sub : {"", "rootfs", "upper", "work"}) {
         fs::path p = sub[0] ? d / sub : d;
         // upper/ is the container's "/" once overlaid: 0755 like an image root, or
         // only root could reach any file in it.
         mode_t mode = std::string_view(sub) == "upper" ? 0755 : 0700;
-        if (::mkdir(p.c_str(), mode) != 0 || ::chmod(p.c_str(), mode) != 0)
+        if (::mkdir(p.c_str(), mode) != 0 || ((mode & umask_now) && ::chmod(p.c_str(), mode) != 0))
             return Error::from_syscall("mkdir", errno, p.string());
     }
     // Written without waiting for the disk while the root's lock is held: every
@@ -267,11 +270,6 @@ ContainerState ContainerStore::observed_state(const std::string& id) const {
     return *state;
 }
 
-Result<void> ContainerStore::remove_files(const std::string& id) const {
-    std::error_code ec;
-    fs::remove_all(dir(id), ec);
-    if (ec) return Error::from_syscall("remove", ec.value(), dir(id).string());
-    return ok();
-}
+Result<void> ContainerStore::remove_files(const std::string& id) const { return sys::remove_tree(dir(id)); }
 
 }  // namespace hako::container

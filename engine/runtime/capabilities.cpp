@@ -24,7 +24,8 @@ constexpr std::array<std::string_view, 41> kNames = {
     "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
     "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE"};
 
-// The highest capability the running kernel knows; capabilities above it are skipped.
+}  // namespace
+
 int last_capability() {
     static int last = [] {
         auto text = sys::read_file("/proc/sys/kernel/cap_last_cap", 64);
@@ -38,8 +39,6 @@ int last_capability() {
     }();
     return std::min(last, static_cast<int>(kNames.size()) - 1);
 }
-
-}  // namespace
 
 std::optional<int> capability_number(std::string_view name) {
     std::string upper;
@@ -72,9 +71,9 @@ Result<uint64_t> capability_mask(const std::vector<std::string>& names) {
     return mask;
 }
 
-Result<void> drop_bounding_set(uint64_t bounding) {
+Result<void> drop_bounding_set(uint64_t bounding, uint64_t bounding_now) {
     for (int cap = 0; cap <= last_capability(); ++cap) {
-        if (bounding & (uint64_t{1} << cap)) continue;
+        if ((bounding & (uint64_t{1} << cap)) || !(bounding_now & (uint64_t{1} << cap))) continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
             return Error::from_syscall("prctl(PR_CAPBSET_DROP)", errno, capability_name(cap));
     }
@@ -87,6 +86,10 @@ Result<void> apply_capabilities(const CapabilitySets& sets) {
     uint64_t known = 0;
     for (int cap = 0; cap <= last_capability(); ++cap)
         if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1) known |= uint64_t{1} << cap;
+    return apply_capabilities(sets, known);
+}
+
+Result<void> apply_capabilities(const CapabilitySets& sets, uint64_t known) {
     uint64_t effective = TRY(capability_mask(sets.effective)) & known;
     uint64_t permitted = TRY(capability_mask(sets.permitted)) & known;
     uint64_t inheritable = TRY(capability_mask(sets.inheritable)) & known;

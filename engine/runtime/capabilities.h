@@ -26,7 +26,14 @@ Result<uint64_t> capability_mask(const std::vector<std::string>& names);
 // setuid (with PR_SET_KEEPCAPS), and drop_bounding_set before setuid: dropping
 // from the bounding set needs CAP_SETPCAP in the effective set.
 Result<void> apply_capabilities(const CapabilitySets& sets);
-// Drops every capability outside `bounding` from the bounding set.
-Result<void> drop_bounding_set(uint64_t bounding);
+// The same when the caller already knows its bounding set (`bounding_now`, e.g.
+// from /proc/self/status): one capset instead of a PR_CAPBSET_READ per capability.
+Result<void> apply_capabilities(const CapabilitySets& sets, uint64_t bounding_now);
+// Drops every capability outside `bounding` from the bounding set; those already
+// missing from `bounding_now` (when known) are skipped.
+Result<void> drop_bounding_set(uint64_t bounding, uint64_t bounding_now = ~uint64_t{0});
+// The highest capability the running kernel knows (/proc/sys/kernel/cap_last_cap,
+// read once per process: a runtime calls it before clone so children inherit it).
+int last_capability();
 
 }  // namespace hako::runtime

@@ -10,22 +10,42 @@
 
 #include "engine/runtime/path_in_root.h"
 #include "engine/runtime/rootfs.h"
+#include "engine/sys/fd.h"
 
 namespace hako::runtime {
 namespace {
 
-Result<void> create_device(int root_fd, const Device& device) {
+// The folder a device node goes in, opened once for every node it holds (most
+// are straight under /dev), and whether a node made there is already owned by
+// this process's uid and gid (no set-group-id folder): then no chown is needed.
+struct DeviceFolder {
+    std::string path;
+    sys::UniqueFd fd;
+    bool owner_is_creator = false;
+};
+
+Result<void> open_device_folder(int root_fd, const std::string& path, DeviceFolder& folder) {
+    if (folder.fd && folder.path == path) return ok();
+    folder.fd = TRY(ensure_in_root(root_fd, path, NodeKind::Directory));
+    folder.path = path;
+    struct stat st {};
+    folder.owner_is_creator = fstat(folder.fd.get(), &st) == 0 && !(st.st_mode & S_ISGID);
+    return ok();
+}
+
+Result<void> create_device(int root_fd, const Device& device, DeviceFolder& folder) {
     std::filesystem::path path(device.path);
     if (!path.is_absolute() || !device.path.starts_with("/dev/"))
         return Error("device " + device.path + ": must live under /dev");
-    auto parent = TRY(ensure_in_root(root_fd, path.parent_path().string(), NodeKind::Directory));
+    TRY(open_device_folder(root_fd, path.parent_path().string(), folder));
+    int parent = folder.fd.get();
     std::string name = path.filename().string();
     mode_t type = device.type == "b" ? S_IFBLK : device.type == "p" ? S_IFIFO : S_IFCHR;
     mode_t mode = type | (device.file_mode.value_or(0666) & 07777);
-    int rc = mknodat(parent.get(), name.c_str(), mode, makedev(device.major, device.minor));
+    int rc = mknodat(parent, name.c_str(), mode, makedev(device.major, device.minor));
     if (rc != 0 && errno == EEXIST) {
-        ::unlinkat(parent.get(), name.c_str(), 0);
-        rc = mknodat(parent.get(), name.c_str(), mode, makedev(device.major, device.minor));
+        ::unlinkat(parent, name.c_str(), 0);
+        rc = mknodat(parent, name.c_str(), mode, makedev(device.major, device.minor));
     }
     if (rc != 0) {
         if (errno != EPERM) return Error::from_syscall("mknod", errno, device.path);
@@ -35,7 +55,10 @@ Result<void> create_device(int root_fd, const Device& device) {
             return Error::from_syscall("bind", errno, device.path);
         return ok();
     }
-    if (fchownat(parent.get(), name.c_str(), device.uid.value_or(0), device.gid.value_or(0), AT_SYMLINK_NOFOLLOW) != 0)
+    uid_t uid = device.uid.value_or(0);
+    gid_t gid = device.gid.value_or(0);
+    if (folder.owner_is_creator && uid == ::geteuid() && gid == ::getegid()) return ok();  // mknod made it so
+    if (fchownat(parent, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
         return Error::from_syscall("chown", errno, device.path);
     return ok();
 }
@@ -49,7 +72,8 @@ Result<void> create_devices(int root_fd, const std::vector<Device>& devices) {
                                {"/dev/urandom", "c", 1, 9, 0666, 0, 0}, {"/dev/tty", "c", 5, 0, 0666, 0, 0}};
     for (const auto& d : defaults)
         if (std::none_of(all.begin(), all.end(), [&](const Device& x) { return x.path == d.path; })) all.push_back(d);
-    for (const auto& device : all) TRY(create_device(root_fd, device));
+    DeviceFolder folder;
+    for (const auto& device : all) TRY(create_device(root_fd, device, folder));
     return ok();
 }
 

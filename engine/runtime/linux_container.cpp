@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,12 +19,16 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <optional>
+#include <utility>
 
+#include "engine/runtime/capabilities.h"
 #include "engine/runtime/namespaces.h"
 #include "engine/runtime/oci_hooks.h"
 #include "engine/runtime/path_in_root.h"
 #include "engine/runtime/process_setup.h"
 #include "engine/runtime/rootfs.h"
+#include "engine/sys/remove_tree.h"
 
 namespace hako::runtime {
 namespace {
@@ -36,8 +41,12 @@ void send_message(int fd, const std::string& message) {
     (void)n;
 }
 
+// The message is built, sent, and never freed: an init that shares its creator's
+// memory must not touch the heap once the creator, woken by the message, goes on.
 [[noreturn]] void fail_child(int sync_fd, const Error& error) {
-    send_message(sync_fd, "ERR:" + error.message);
+    std::string message = "ERR:" + error.message;
+    ssize_t n = ::send(sync_fd, message.data(), message.size(), MSG_NOSIGNAL);
+    (void)n;
     _exit(1);
 }
 
@@ -106,6 +115,7 @@ struct InitArguments {
     fs::path bundle;
     const SeccompProgram* seccomp;  // compiled before clone; nullptr: none
     bool die_with_creator = false;  // CreateOptions::die_with_creator
+    bool shared_memory = false;     // cloned with CLONE_VM (see create())
 };
 
 HookState hook_state(const Spec& spec, const std::string& id, const fs::path& bundle, pid_t pid, const char* status) {
@@ -116,21 +126,48 @@ bool has_create_hooks(const Hooks& hooks) {
     return !hooks.prestart.empty() || !hooks.create_runtime.empty() || !hooks.create_container.empty();
 }
 
+// Hooks that involve the init before its execve (it waits for or runs them).
+bool has_init_hooks(const Hooks& hooks) { return has_create_hooks(hooks) || !hooks.start_container.empty(); }
+
 // A container process starts with every signal unblocked and at its default
 // action, whatever its creator (a monitor with a signalfd) had: the mask and
-// ignored signals would otherwise survive execve.
-void reset_signals() {
+// ignored signals would otherwise survive execve, and a handler of the creator
+// must not run in the child before it. Only the signals `status` names as ignored
+// or caught are reset (every one when the status is unknown), then unblocked.
+void reset_signals(const std::optional<ProcessStatus>& status) {
+    uint64_t changed = status ? status->signals_ignored | status->signals_caught : ~uint64_t{0};
+    for (int signal = 1; signal < NSIG; ++signal) {
+        if (signal == SIGKILL || signal == SIGSTOP) continue;
+        if (signal <= 64 && !(changed & (uint64_t{1} << (signal - 1)))) continue;
+        ::signal(signal, SIG_DFL);
+    }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int signal = 1; signal < NSIG; ++signal) {
-        if (signal != SIGKILL && signal != SIGSTOP) ::signal(signal, SIG_DFL);
-    }
+}
+
+std::optional<ProcessStatus> own_status() {
+    auto status = read_process_status();
+    if (!status.ok()) return std::nullopt;
+    return *status;
+}
+
+// The identity step with the bounding set read beforehand, when it could be.
+Result<void> apply_identity(const Process& process, const SeccompProgram* seccomp,
+                            const std::optional<ProcessStatus>& status) {
+    if (status) return apply_process_identity(process, seccomp, status->capability_bounding);
+    return apply_process_identity(process, seccomp);
 }
 
 // The container's init, in its new namespaces; it never returns.
 [[noreturn]] void run_init(const InitArguments& a) {
-    reset_signals();
+    // An init that shares its creator's memory allocates nothing before "G": the
+    // creator is still at work (and it blocked every signal around the clone).
+    std::optional<ProcessStatus> status;
+    if (!a.shared_memory) {
+        status = own_status();
+        reset_signals(status);
+    }
     auto step = [&](Result<void> result, const char* what) {
         if (!result.ok()) fail_child(a.sync_fd, std::move(result).error().context(what));
     };
@@ -139,6 +176,10 @@ void reset_signals() {
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     char go[32] = {};
     if (::read(a.sync_fd, go, sizeof go - 1) < 1) _exit(1);  // "G<pid>": the parent put us in the cgroup (or died)
+    if (a.shared_memory) {
+        status = own_status();
+        reset_signals(status);
+    }
     const pid_t host_pid = static_cast<pid_t>(std::atol(go + 1));
     if (a.plan.new_cgroup && unshare(CLONE_NEWCGROUP) != 0)
         fail_child(a.sync_fd, Error::from_syscall("unshare", errno, "cgroup namespace"));
@@ -178,15 +219,23 @@ void reset_signals() {
     if (chdir(spec.process.cwd.c_str()) != 0)
         fail_child(a.sync_fd, Error::from_syscall("chdir", errno, spec.process.cwd));
     step(apply_rlimits(spec.process.rlimits), "rlimits");
-    step(apply_process_identity(spec.process, a.seccomp), "process identity");
+    step(apply_identity(spec.process, a.seccomp, status), "process identity");
     // The creator may exit now (runc-like create), unless it asked the init to die
     // with it; set again here because a change of uid above clears it.
     prctl(PR_SET_PDEATHSIG, a.die_with_creator ? SIGKILL : 0, 0, 0, 0);
-    send_message(a.sync_fd, "OK");
-    // Parked until start() opens the fifo for reading.
+    // Whatever allocates is done before "OK": a creator sharing this memory goes on from there.
     std::string fifo = fd_path(a.fifo_fd);
+    std::optional<PreparedExec> prepared;
+    if (a.shared_memory) prepared = prepare_exec(spec.process);
+    if (::send(a.sync_fd, "OK", 2, MSG_NOSIGNAL) != 2) _exit(1);
+    // Parked until start() opens the fifo for reading.
     int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) _exit(1);
+    if (prepared) {  // no startContainer hook (see create())
+        if (::write(fd, "0", 1) != 1) _exit(1);
+        ::close(fd);
+        exec_prepared(*prepared);
+    }
     // startContainer hooks: in the container, just before the user's process; a
     // failure goes to start() through the fifo ("E<message>"), "0" means go.
     auto hooks = run_hooks(spec.hooks, HookPhase::StartContainer, hook_state(spec, a.id, a.bundle, host_pid, "created"));
@@ -237,6 +286,39 @@ void reap(pid_t pid) {
 
 }  // namespace
 
+InitStack::InitStack(InitStack&& other) noexcept
+    : base_(std::exchange(other.base_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+
+InitStack& InitStack::operator=(InitStack&& other) noexcept {
+    if (this != &other) {
+        base_ = std::exchange(other.base_, nullptr);
+        size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+}
+
+Result<InitStack> InitStack::map() {
+    constexpr size_t kSize = 8 << 20, kGuard = 4096;
+    void* mapping = ::mmap(nullptr, kSize + kGuard, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (mapping == MAP_FAILED) return Error::from_syscall("mmap", errno, "init stack");
+    if (::mprotect(mapping, kGuard, PROT_NONE) != 0) {
+        int saved = errno;
+        ::munmap(mapping, kSize + kGuard);
+        return Error::from_syscall("mprotect", saved, "init stack");
+    }
+    InitStack stack;
+    stack.base_ = mapping;
+    stack.size_ = kSize + kGuard;
+    return stack;
+}
+
+void InitStack::unmap() {
+    if (base_) ::munmap(base_, size_);
+    base_ = nullptr;
+    size_ = 0;
+}
+
 int exit_status_of(int wait_status) {
     if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
     if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
@@ -263,7 +345,7 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
     bool created_cgroup = false;
     auto cleanup = [&](Error error) -> Error {
         if (created_cgroup) (void)c.cgroup.destroy();
-        fs::remove_all(c.dir, ec);
+        (void)sys::remove_tree(c.dir);
         return error;
     };
 
@@ -294,32 +376,56 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
     if (!sockets.ok()) return cleanup(std::move(sockets).error());
     auto [parent_end, child_end] = std::move(sockets).value();
 
+    (void)last_capability();  // read here once, inherited by every child
+    // An init that runs no OCI hook shares this process's memory until its execve
+    // (CLONE_VM, as posix_spawn does) on a stack of its own: the clone copies no
+    // page table, and neither side takes a copy-on-write fault for each page it
+    // writes (some hundred per container; in a VM a fault costs 10-30 µs). The
+    // init allocates only while this process waits for its next message (G, then
+    // OK or ERR) and touches no heap after "OK". Its PR_SET_DUMPABLE 0 is the
+    // shared memory's, so it covers this process too until it execs.
+    bool shared_memory = !has_init_hooks(spec.hooks);
     InitArguments arguments{&spec,         rootfs,     plan,       child_end.get(), fifo_fd,
                             pty.slave.valid() ? pty.slave.get() : -1, options.stdio, options.id, bundle_dir,
-                            *seccomp ? &**seccomp : nullptr, options.die_with_creator};
-    pid_t pid = static_cast<pid_t>(syscall(SYS_clone, plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
-    if (pid < 0) return cleanup(Error::from_syscall("clone", errno, options.id));
-    if (pid == 0) {
-        parent_end.reset();
-        run_init(arguments);
+                            *seccomp ? &**seccomp : nullptr, options.die_with_creator, shared_memory};
+    pid_t pid = -1;
+    if (shared_memory) {
+        auto stack = InitStack::map();
+        if (!stack.ok()) return cleanup(std::move(stack).error());
+        c.init_stack = std::move(*stack);
+        // Blocked across the clone: a signal must not run this process's handler
+        // in the init (on this memory) before the init has reset its dispositions.
+        sigset_t all, previous;
+        sigfillset(&all);
+        sigprocmask(SIG_SETMASK, &all, &previous);
+        pid = ::clone(
+            [](void* argument) -> int { run_init(*static_cast<const InitArguments*>(argument)); },
+            c.init_stack.top(), plan.clone_flags | CLONE_VM | SIGCHLD, &arguments);
+        int clone_errno = errno;
+        sigprocmask(SIG_SETMASK, &previous, nullptr);
+        errno = clone_errno;
+    } else {
+        pid = static_cast<pid_t>(syscall(SYS_clone, plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+        if (pid == 0) {
+            parent_end.reset();
+            run_init(arguments);
+        }
     }
+    if (pid < 0) return cleanup(Error::from_syscall("clone", errno, options.id));
     child_end.reset();
     pty.slave.reset();
 
     auto fail = [&](Error error) -> Error {
         ::kill(pid, SIGKILL);
         reap(pid);
+        c.init_stack.unmap();
         error = cleanup(std::move(error));
         // The spec's lifecycle: a failed create is destroyed, then poststop runs.
         run_hooks_warning(spec.hooks, HookPhase::Poststop, hook_state(spec, options.id, bundle_dir, pid, "stopped"));
         return error;
     };
     if (auto joined = c.cgroup.add_process(pid); !joined.ok()) return fail(std::move(joined).error());
-    std::string go = "G" + std::to_string(pid);
-    if (::send(parent_end.get(), go.data(), go.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(go.size()))
-        return fail(Error::from_syscall("write", errno, "sync socket"));
-    // Written while the init sets its rootfs up (the two overlap on a second CPU);
-    // a failed create removes it with the state folder.
+    // Written before "G" lets the init go on (it waits, allocating nothing).
     c.state.id = options.id;
     c.state.pid = pid;
     c.state.pid_start_time = process_start_time(pid);
@@ -328,6 +434,9 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
     c.state.created = now_rfc3339();
     c.state.annotations = spec.annotations;
     if (auto written = write_state(c.dir, c.state); !written.ok()) return fail(std::move(written).error());
+    std::string go = "G" + std::to_string(pid);
+    if (::send(parent_end.get(), go.data(), go.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(go.size()))
+        return fail(Error::from_syscall("write", errno, "sync socket"));
     auto reply = receive_message(parent_end.get());
     if (!reply.ok()) return fail(std::move(reply).error());
     if (*reply == "HOOKS") {
@@ -390,20 +499,22 @@ Status status(const Container& c) { return observe_status(c.state, c.dir); }
 Result<bool> oom_killed(const Container& c) { return c.cgroup.oom_killed(); }
 
 Result<void> destroy(Container& c) {
+    bool reaped = false;
     if (init_alive(c.state)) {
         ::kill(c.state.pid, SIGKILL);
         int wait_status = 0;
         // Reap it when it is our child; a zombie keeps a v2 cgroup busy.
-        while (waitpid(c.state.pid, &wait_status, 0) < 0 && errno == EINTR) {
+        pid_t waited;
+        while ((waited = waitpid(c.state.pid, &wait_status, 0)) < 0 && errno == EINTR) {
         }
+        reaped = waited == c.state.pid;
     } else {
         int wait_status = 0;
-        waitpid(c.state.pid, &wait_status, WNOHANG);
+        reaped = waitpid(c.state.pid, &wait_status, WNOHANG) == c.state.pid;
     }
+    if (reaped) c.init_stack.unmap();
     TRY(c.cgroup.destroy());
-    std::error_code ec;
-    fs::remove_all(c.dir, ec);
-    if (ec) return Error::from_syscall("remove", ec.value(), c.dir.string());
+    TRY(sys::remove_tree(c.dir));
     run_hooks_warning(c.spec.hooks, HookPhase::Poststop,
                       hook_state(c.spec, c.state.id, c.state.bundle, c.state.pid, "stopped"));
     return ok();
@@ -446,6 +557,7 @@ Result<ExecResult> exec(const Container& c, const Process& process, const Stdio&
     Pty pty;
     if (process.terminal) pty = TRY(open_pty());
 
+    (void)last_capability();
     pid_t helper = fork();
     if (helper < 0) return Error::from_syscall("fork", errno);
     if (helper == 0) {
@@ -462,7 +574,8 @@ Result<ExecResult> exec(const Container& c, const Process& process, const Stdio&
             send_message(sync_fd, "PID:" + std::to_string(pid));
             _exit(0);
         }
-        reset_signals();
+        const auto status = own_status();
+        reset_signals(status);
         auto step = [&](Result<void> result, const char* what) {
             if (!result.ok()) fail_child(sync_fd, std::move(result).error().context(what));
         };
@@ -470,7 +583,7 @@ Result<ExecResult> exec(const Container& c, const Process& process, const Stdio&
         step(attach_stdio(pty.slave.valid() ? pty.slave.get() : -1, stdio), "stdio");
         if (chdir(process.cwd.c_str()) != 0) fail_child(sync_fd, Error::from_syscall("chdir", errno, process.cwd));
         step(apply_rlimits(process.rlimits), "rlimits");
-        step(apply_process_identity(process, seccomp ? &*seccomp : nullptr), "process identity");
+        step(apply_identity(process, seccomp ? &*seccomp : nullptr, status), "process identity");
         exec_process(process);  // the sync socket closes on exec: EOF means success
     }
     child_end.reset();

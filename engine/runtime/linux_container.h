@@ -1,7 +1,8 @@
 // This file declares hako's built-in Linux OCI runtime: create a container from a
 // bundle (its init waits, fully set up, for start), start, kill, exec, destroy.
 // The caller of create() is the init's parent: it reaps it and reads its exit.
-// create() and exec() fork with a raw clone: call them from a single-threaded process.
+// create() clones the init (with CLONE_VM, on its own stack, when no OCI hook runs
+// in it) and exec() forks: call them from a single-threaded process.
 #pragma once
 
 #include <sys/types.h>
@@ -33,12 +34,36 @@ struct CreateOptions {
     bool die_with_creator = false;
 };
 
+// The stack an init cloned with CLONE_VM runs its set-up on, in its creator's
+// memory. Only destroy() (or a failed create) unmaps it, once the init is reaped:
+// until its execve the init runs on it, and a creator that exits before (a
+// runc-like create) leaves its memory to the init. Otherwise it stays mapped.
+class InitStack {
+public:
+    InitStack() = default;
+    InitStack(InitStack&& other) noexcept;
+    InitStack& operator=(InitStack&& other) noexcept;
+    InitStack(const InitStack&) = delete;
+    InitStack& operator=(const InitStack&) = delete;
+    ~InitStack() = default;  // deliberately not unmapped: see above
+
+    // 8 MiB reserved, faulted in as used, with a guard page below.
+    static Result<InitStack> map();
+    void* top() const { return static_cast<char*>(base_) + size_; }
+    void unmap();
+
+private:
+    void* base_ = nullptr;
+    size_t size_ = 0;
+};
+
 struct Container {
     State state;
     std::filesystem::path dir;  // STATE_ROOT/ID
     Spec spec;
     Cgroup cgroup;
     sys::UniqueFd pty_master;  // the terminal's master side when spec.process.terminal
+    InitStack init_stack;      // set by create() when the init shares its memory
 
     pid_t pid() const { return state.pid; }
 };

@@ -61,6 +61,11 @@ std::string join(const std::vector<std::string>& parts) {
 }  // namespace
 
 Result<sys::UniqueFd> ensure_in_root(int root_fd, const std::string& path, NodeKind kind) {
+    // Most targets exist already (/proc, /dev, /sys of any image; /dev/pts once /dev
+    // is mounted): one confined open finds them, where the walk below costs four
+    // calls per component. A missing or wrongly typed one takes the walk.
+    auto existing = open_in_root(root_fd, path, O_PATH | (kind == NodeKind::Directory ? O_DIRECTORY : 0));
+    if (existing.ok()) return existing;
     // Walks one component at a time from the root. A symlink on the way (also a
     // dangling one, planted in the image or a volume) is read and its target walked
     // instead, from the root when absolute, so the folders it names are created

@@ -12,9 +12,12 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 
 #include "engine/runtime/capabilities.h"
+#include "engine/sys/file.h"
 
 namespace hako::runtime {
 
@@ -48,9 +51,35 @@ Result<void> apply_process_identity(const Process& process, const std::optional<
     return apply_process_identity(process, &program);
 }
 
+ProcessStatus parse_process_status(std::string_view text) {
+    ProcessStatus status;
+    auto field = [&](std::string_view name, uint64_t& out) {
+        size_t at = text.find(name);
+        if (at == std::string_view::npos || (at > 0 && text[at - 1] != '\n')) return;
+        std::string value(text.substr(at + name.size(), 16));
+        out = std::strtoull(value.c_str(), nullptr, 16);
+    };
+    field("SigIgn:\t", status.signals_ignored);
+    field("SigCgt:\t", status.signals_caught);
+    field("CapBnd:\t", status.capability_bounding);
+    return status;
+}
+
+Result<ProcessStatus> read_process_status() {
+    return parse_process_status(TRY(sys::read_file("/proc/thread-self/status", 1 << 16)));
+}
+
 Result<void> apply_process_identity(const Process& process, const SeccompProgram* seccomp) {
+    uint64_t bounding_now = 0;
+    for (int cap = 0; cap <= last_capability(); ++cap)
+        if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1) bounding_now |= uint64_t{1} << cap;
+    return apply_process_identity(process, seccomp, bounding_now);
+}
+
+Result<void> apply_process_identity(const Process& process, const SeccompProgram* seccomp, uint64_t bounding_now) {
     if (seccomp && !process.no_new_privileges) TRY(load_seccomp_program(*seccomp));
-    TRY(drop_bounding_set(TRY(capability_mask(process.capabilities.bounding))));
+    uint64_t bounding = TRY(capability_mask(process.capabilities.bounding));
+    TRY(drop_bounding_set(bounding, bounding_now));
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return Error::from_syscall("prctl(PR_SET_KEEPCAPS)", errno);
     const auto& user = process.user;
     std::vector<gid_t> groups(user.additional_gids.begin(), user.additional_gids.end());
@@ -60,7 +89,9 @@ Result<void> apply_process_identity(const Process& process, const SeccompProgram
     if (setresuid(user.uid, user.uid, user.uid) != 0)
         return Error::from_syscall("setresuid", errno, std::to_string(user.uid));
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return Error::from_syscall("prctl(PR_SET_KEEPCAPS)", errno);
-    TRY(apply_capabilities(process.capabilities));
+    // Only what the caller's own bounding set still holds can be granted (a
+    // privileged container on a host that lacks a capability gets the rest).
+    TRY(apply_capabilities(process.capabilities, bounding & bounding_now));
     if (process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return Error::from_syscall("prctl(PR_SET_NO_NEW_PRIVS)", errno);
     if (seccomp && process.no_new_privileges) TRY(load_seccomp_program(*seccomp));
@@ -104,30 +135,49 @@ std::variant<std::string, ExecLookupError> find_executable(const std::string& co
     return ExecLookupError{127, "exec: \"" + command + "\": executable file not found in $PATH"};
 }
 
-void exec_process(const Process& process) {
+PreparedExec prepare_exec(const Process& process) {
+    PreparedExec prepared;
     auto found = find_executable(process.args.front(), process.env);
-    if (auto* error = std::get_if<ExecLookupError>(&found)) {
-        std::string line = error->message + "\n";
-        ssize_t written = ::write(2, line.data(), line.size());
-        (void)written;
-        _exit(error->exit_status);
+    if (auto* error = std::get_if<ExecLookupError>(&found)) prepared.failure = *error;
+    else prepared.path = std::get<std::string>(found);
+    prepared.args = process.args;
+    prepared.env = process.env;
+    for (auto& a : prepared.args) prepared.argv.push_back(a.data());
+    prepared.argv.push_back(nullptr);
+    for (auto& e : prepared.env) prepared.envp.push_back(e.data());
+    prepared.envp.push_back(nullptr);
+    return prepared;
+}
+
+namespace {
+
+void write_text(const char* text) {
+    ssize_t written = ::write(2, text, std::strlen(text));
+    (void)written;
+}
+
+}  // namespace
+
+void exec_prepared(const PreparedExec& prepared) {
+    if (prepared.failure) {
+        write_text(prepared.failure->message.c_str());
+        write_text("\n");
+        _exit(prepared.failure->exit_status);
     }
-    const std::string& path = std::get<std::string>(found);
-    std::vector<char*> argv, envp;
-    for (const auto& a : process.args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    for (const auto& e : process.env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
     // Nothing the runtime opened may reach the container (CVE-2024-21626 class).
     if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
         for (int fd = 3; fd < 65536; ++fd) fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
-    ::execve(path.c_str(), argv.data(), envp.data());
+    ::execve(prepared.path.c_str(), prepared.argv.data(), prepared.envp.data());
     int saved = errno;
-    std::string line = "exec: \"" + process.args.front() + "\": " + std::strerror(saved) + "\n";
-    ssize_t written = ::write(2, line.data(), line.size());
-    (void)written;
+    write_text("exec: \"");
+    write_text(prepared.args.front().c_str());
+    write_text("\": ");
+    write_text(std::strerror(saved));
+    write_text("\n");
     _exit(saved == ENOENT ? 127 : 126);
 }
+
+void exec_process(const Process& process) { exec_prepared(prepare_exec(process)); }
 
 }  // namespace hako::runtime
