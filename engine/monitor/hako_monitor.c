@@ -31,6 +31,7 @@
 enum { kStdin = 0, kStdout = 1, kStderr = 2, kResize = 3, kCloseStdin = 4 };
 #define ATTACH_PACKET_MAX (16384 + 1)
 #define MAX_ATTACHERS 64
+#define MAX_HELD 64
 #define LINE_MAX_BYTES 16384 /* docker cuts log lines there too */
 #define DRAIN_MS 2000        /* a daemonised grandchild may hold a pipe open */
 #define PROBE_GRACE_MS 10000 /* a probe applies its own timeout; this is the backstop */
@@ -63,6 +64,8 @@ struct monitor {
     struct stream out, err;
     int attachers[MAX_ATTACHERS];
     int attacher_count;
+    int held[MAX_HELD]; /* the published ports' reserved sockets, for __monitor-exit */
+    int held_count;
     int signal_fd;
     int stop_requested;
     int64_t kill_deadline;
@@ -158,6 +161,8 @@ static void parse(int argc, char** argv) {
         else if (!strcmp(key, "attach-err")) m.err.attach = (int)number(value);
         else if (!strcmp(key, "attacher")) {
             if (m.attacher_count < MAX_ATTACHERS) m.attachers[m.attacher_count++] = (int)number(value);
+        } else if (!strcmp(key, "hold")) {
+            if (m.held_count < MAX_HELD) m.held[m.held_count++] = (int)number(value);
         } else if (!strcmp(key, "log")) log_path = value;
         else if (!strcmp(key, "log-max-size")) log_max_size = number(value);
         else if (!strcmp(key, "log-max-file")) log_max_file = number(value);
@@ -426,13 +431,18 @@ static void hand_over(void) {
     close_fd(&m.log.fd);
     set_cloexec(m.status_fd, 0);
     set_cloexec(m.listen_fd, 0);
+    char held[MAX_HELD * 12 + 2] = "-";
+    for (int i = 0, at = 0; i < m.held_count; ++i) {
+        set_cloexec(m.held[i], 0);
+        at += snprintf(held + at, sizeof held - (size_t)at, "%s%d", i ? "," : "", m.held[i]);
+    }
     char status[16], stopped[4], status_fd[16], listen_fd[16];
     snprintf(status, sizeof status, "%d", m.wait_status);
     snprintf(stopped, sizeof stopped, "%d", m.stop_requested);
     snprintf(status_fd, sizeof status_fd, "%d", m.status_fd);
     snprintf(listen_fd, sizeof listen_fd, "%d", m.listen_fd);
     char* argv[] = {(char*)m.hako, "--root", (char*)m.root, "__monitor-exit", "--", (char*)m.id,
-                    status,        stopped,  status_fd,     listen_fd,        NULL};
+                    status,        stopped,  status_fd,     listen_fd,        held,  NULL};
     execv(m.hako, argv);
     /* Nothing left to do the bookkeeping: at least let an attached CLI go. */
     int code = WIFEXITED(m.wait_status) ? WEXITSTATUS(m.wait_status) : 128 + WTERMSIG(m.wait_status);
@@ -457,6 +467,7 @@ int main(int argc, char** argv) {
     int given[] = {m.status_fd, m.listen_fd, m.out.fd, m.err.fd, m.input_fd, m.pty_fd, m.out.attach, m.err.attach};
     for (size_t i = 0; i < sizeof given / sizeof given[0]; ++i) set_cloexec(given[i], 1);
     for (int i = 0; i < m.attacher_count; ++i) set_cloexec(m.attachers[i], 1);
+    for (int i = 0; i < m.held_count; ++i) set_cloexec(m.held[i], 1);
     /* The init may have ended before the signalfd existed: its SIGCHLD is pending
      * still (blocked since the set-up), so the first read sees it. */
     if (m.signal_fd >= 0) {

@@ -31,6 +31,7 @@
 #include "engine/monitor/external_runtime.h"
 #include "engine/monitor/health.h"
 #include "engine/monitor/process_config.h"
+#include "engine/net/ports.h"
 #include "engine/runtime/linux_container.h"
 #include "engine/runtime/spec_defaults.h"
 #include "engine/sys/file.h"
@@ -427,6 +428,8 @@ void Monitor::run() {
     pass("err-fd", err_read_.get());
     pass("in-fd", input_.get());
     pass("pty-fd", pty_master_.get());
+    // The published ports stay reserved while the container runs.
+    for (int fd : net::held_port_sockets(record_.id)) pass("hold", fd);
     if (tty_) option("tty", "1");
     if (!exit_sent_) {  // the first run's attached CLI
         pass("attach-out", options_.attach_out);
@@ -521,6 +524,9 @@ void Monitor::after_exit(const ExitReport& report) {
     mounted_ = true;
     if (auto prepared = prepare(); !prepared.ok()) fail(125, prepared.error().message);
     block_signals();
+    net::PortReservation held;
+    for (int fd : report.held_sockets) held.sockets.emplace_back(fd);
+    net::hold_ports(record_.id, std::move(held));  // net::detach lets them go
     Running running = ended_run();
     end_run(running, report.wait_status);
     if (!container::should_restart(record_.restart, state_.exit_code, state_.restart_count, stop_requested_))

@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "engine/sys/error.h"
 #include "engine/sys/fd.h"
@@ -54,6 +55,7 @@ struct ExitReport {
     bool stop_requested = false;  // a stop came during the run: no restart
     int status_fd = -1;           // the spawning CLI's status pipe, -1 once "exit N" went
     int listen_fd = -1;           // attach.sock's listening socket, kept across restarts
+    std::vector<int> held_sockets;  // the published ports' reservations (net::hold_ports)
 };
 // Records the exit (code, OOM, runtime and network teardown), then restarts the
 // container as its policy says (after the backoff, unless a stop comes) and

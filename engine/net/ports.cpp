@@ -255,4 +255,11 @@ void hold_ports(const std::string& container_id, PortReservation reservation) {
 
 void release_ports(const std::string& container_id) { held().erase(container_id); }
 
+std::vector<int> held_port_sockets(const std::string& container_id) {
+    std::vector<int> fds;
+    if (auto found = held().find(container_id); found != held().end())
+        for (const auto& fd : found->second) fds.push_back(fd.get());
+    return fds;
+}
+
 }  // namespace hako::net

@@ -47,5 +47,8 @@ Result<std::vector<nlohmann::json>> parse_publish_spec(const std::string& spec);
 // The monitor keeps a container's reservation open while the container runs.
 void hold_ports(const std::string& container_id, PortReservation reservation);
 void release_ports(const std::string& container_id);
+// The sockets held for a container (still owned here): the monitor passes them on
+// when it execs hako-monitor, and hands them back with hold_ports on the exit path.
+std::vector<int> held_port_sockets(const std::string& container_id);
 
 }  // namespace hako::net

@@ -1,10 +1,11 @@
 // This file implements the hidden verbs a container's monitor runs hako for
 // (engine/monitor/monitor.h): `__monitor-probe ID SINCE_NS` runs one healthcheck
 // probe (exit 0 healthy, 1 unhealthy, 2 still starting), and `__monitor-exit ID
-// WAIT_STATUS STOPPED STATUS_FD LISTEN_FD` takes over from hako-monitor when the
+// WAIT_STATUS STOPPED STATUS_FD LISTEN_FD HELD_FDS` takes over from hako-monitor when the
 // container's init has ended (restart or clean-up; it never returns).
 #include <CLI/CLI.hpp>
 #include <memory>
+#include <sstream>
 
 #include "engine/monitor/health_probe.h"
 #include "engine/monitor/monitor.h"
@@ -44,8 +45,13 @@ void add_monitor_internal_commands(CLI::App& app, Context& ctx) {
     exit_cmd->add_option("stopped", report->stop_requested)->required();
     exit_cmd->add_option("status_fd", report->status_fd)->required();
     exit_cmd->add_option("listen_fd", report->listen_fd)->required();
-    exit_cmd->callback([report, &ctx] {
+    auto held = std::make_shared<std::string>("-");
+    exit_cmd->add_option("held_sockets", *held, "FD,FD… or -");
+    exit_cmd->callback([report, held, &ctx] {
         report->root = root_of(ctx);
+        std::stringstream list(*held == "-" ? "" : *held);
+        for (std::string fd; std::getline(list, fd, ',');)
+            if (!fd.empty()) report->held_sockets.push_back(std::atoi(fd.c_str()));
         monitor::after_exit(*report);
     });
 }
