@@ -1,7 +1,7 @@
 // This file implements Mark, SourceMap and Diagnostics (see diagnostics.h).
 #include "src/project/diagnostics.h"
 
-#include <cstdio>
+#include <charconv>
 
 namespace hako::project {
 
@@ -64,8 +64,10 @@ void MarkTable::open_index(size_t index, int line, int column) { add(uint32_t(in
 void MarkTable::append_step(std::string& out, const Entry& entry) const {
     if (entry.key_size == kIndexKey) {
         char digits[16];
-        int n = std::snprintf(digits, sizeof digits, "[%u]", entry.key_offset);
-        out.append(digits, size_t(n));
+        digits[0] = '[';
+        char* end = std::to_chars(digits + 1, digits + sizeof digits - 1, entry.key_offset).ptr;
+        *end++ = ']';
+        out.append(digits, size_t(end - digits));
         return;
     }
     if (!out.empty()) out += '.';

@@ -503,8 +503,10 @@ private:
         for (size_t i = 0; i < node.children.size(); ++i) {
             uint32_t child = node.children[i];
             char digits[24];
-            int n = std::snprintf(digits, sizeof digits, "[%zu]", i);
-            path_.append(digits, size_t(n));
+            digits[0] = '[';
+            char* end = std::to_chars(digits + 1, digits + sizeof digits - 1, i).ptr;
+            *end++ = ']';
+            path_.append(digits, size_t(end - digits));
             table_->open_index(i, nodes_[child].line + 1, nodes_[child].column + 1);
             items.push_back(convert(child));
             table_->close();
