@@ -67,7 +67,7 @@ void normalize_environment(NormalizeContext& context, Json& service, const std::
 // Normalises services.<name>.ports; entries that fail are reported at their mark.
 Json normalize_ports(NormalizeContext& context, const Json& ports, const std::string& path);
 // Normalises one services.<name>.volumes entry (short string or long map).
-Json normalize_volume(NormalizeContext& context, const Json& volume, const std::string& path);
+Json normalize_volume(NormalizeContext& context, Json volume, const std::string& path);
 // Normalises one service in place (everything but the implicit networks).
 void normalize_service(NormalizeContext& context, const std::string& name, Json& service);
 

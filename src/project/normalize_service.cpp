@@ -493,8 +493,9 @@ void normalize_service(Context& context, const std::string& name, Json& service)
     }
     if (service.contains("volumes") && service["volumes"].is_array()) {
         Json& volumes = service["volumes"];
+        const std::string volumes_path = path_join(path, "volumes");
         for (size_t i = 0; i < volumes.size(); ++i)
-            volumes[i] = normalize_volume(context, volumes[i], path_index(path_join(path, "volumes"), i));
+            volumes[i] = normalize_volume(context, std::move(volumes[i]), path_index(volumes_path, i));
     }
     normalize_environment(context, service, path);
     for (const char* key : {"tmpfs", "dns", "dns_search", "label_file"}) string_to_list(service, key);

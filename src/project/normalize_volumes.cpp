@@ -69,19 +69,19 @@ std::optional<std::string> parse_short_volume(const std::string& spec, Json& vol
 
 }  // namespace
 
-Json normalize_volume(NormalizeContext& context, const Json& entry, const std::string& path) {
+Json normalize_volume(NormalizeContext& context, Json entry, const std::string& path) {
     Json volume;
     if (entry.is_string()) {
-        const std::string spec = entry.get<std::string>();
+        const std::string& spec = entry.get_ref<const std::string&>();
         if (auto problem = parse_short_volume(spec, volume)) {
             context.error(path, "invalid volume \"" + spec + "\": " + *problem);
             return entry;
         }
     } else if (entry.is_object()) {
-        volume = entry;
+        volume = std::move(entry);
         if (!volume.contains("type") || !volume["type"].is_string()) {
             context.error(path, "a volume needs a type (bind, volume, tmpfs, image, npipe or cluster)");
-            return entry;
+            return volume;
         }
     } else {
         context.error(path, "a volume must be a string or a mapping");
