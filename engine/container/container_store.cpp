@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <system_error>
 
+#include "engine/container/retire.h"
 #include "engine/runtime/state.h"
 #include "engine/sys/file.h"
 #include "engine/sys/remove_tree.h"
@@ -270,6 +271,11 @@ ContainerState ContainerStore::observed_state(const std::string& id) const {
     return *state;
 }
 
-Result<void> ContainerStore::remove_files(const std::string& id) const { return sys::remove_tree(dir(id)); }
+Result<void> ContainerStore::remove_files(const std::string& id) const {
+    // Out of the store in one rename first: a listing never shows it half removed.
+    auto retired = TRY(retire_files(*this, id));
+    if (retired.empty()) return ok();
+    return sys::remove_tree(retired);
+}
 
 }  // namespace hako::container
