@@ -11,15 +11,33 @@
 using namespace hako;
 namespace fs = std::filesystem;
 
-TEST_CASE("retire_files: the folder moves to ROOT/tmp at once, the store no longer lists it") {
+namespace {
+
+// A store under a temporary root holding one container record named `name`.
+struct StoreWithOne {
+    sys::TempDir dir;
+    container::ContainerStore store;
+    container::ContainerRecord record;
+};
+
+StoreWithOne store_with_one(char id_letter, const std::string& name) {
     auto dir = sys::TempDir::create("/tmp", "hako-retire-");
     REQUIRE(dir.ok());
     auto store = container::ContainerStore::open(dir->path() / "root");
     REQUIRE(store.ok());
     container::ContainerRecord record;
-    record.id = std::string(64, 'a');
-    record.name = "retire-me";
+    record.id = std::string(64, id_letter);
+    record.name = name;
     REQUIRE(store->create(record).ok());
+    return StoreWithOne{std::move(*dir), std::move(*store), record};
+}
+
+}  // namespace
+
+TEST_CASE("retire_files: the folder moves to ROOT/tmp at once, the store no longer lists it") {
+    auto fixture = store_with_one('a', "retire-me");
+    auto* store = &fixture.store;
+    const auto& record = fixture.record;
     fs::create_directories(store->dir(record.id) / "upper" / "etc");
     REQUIRE(store->list()->size() == 1);
 
@@ -46,14 +64,9 @@ TEST_CASE("retire_files: the folder moves to ROOT/tmp at once, the store no long
 }
 
 TEST_CASE("remove_files: a container's folder is gone, nothing is left under ROOT/tmp") {
-    auto dir = sys::TempDir::create("/tmp", "hako-retire-");
-    REQUIRE(dir.ok());
-    auto store = container::ContainerStore::open(dir->path() / "root");
-    REQUIRE(store.ok());
-    container::ContainerRecord record;
-    record.id = std::string(64, 'b');
-    record.name = "remove-me";
-    REQUIRE(store->create(record).ok());
+    auto fixture = store_with_one('b', "remove-me");
+    auto* store = &fixture.store;
+    const auto& record = fixture.record;
     REQUIRE(store->remove_files(record.id).ok());
     CHECK_FALSE(fs::exists(store->dir(record.id)));
     CHECK(fs::is_empty(store->root().tmp_dir()));
