@@ -506,13 +506,14 @@ Result<int64_t> ImageStore::collect_garbage() const {
         TRY(layers_.remove(diff_id));
     }
     TRY(layers_.remove_dangling_links());
-    // Scratch left by killed imports (only hako's own prefixes).
+    // Scratch left by killed imports and removals (only hako's own prefixes).
     DIR* d = ::opendir(root_.tmp_dir().c_str());
     if (d) {
         std::vector<std::string> stale;
         while (dirent* e = ::readdir(d)) {
             std::string name = e->d_name;
-            if (name.rfind("blob-", 0) == 0 || name.rfind("layer-", 0) == 0 || name.rfind("deleted-layer-", 0) == 0) {
+            if (name.rfind("blob-", 0) == 0 || name.rfind("layer-", 0) == 0 || name.rfind("deleted-layer-", 0) == 0 ||
+                name.rfind("deleted-container-", 0) == 0) {
                 stale.push_back(name);
             }
         }
