@@ -241,8 +241,17 @@ void Server::open_firewall_events() {
 // chain or rule of a table other than hako's own. Set elements (every published port
 // of every attach) and hako's tables are left out, so attaches cost the responder nothing.
 bool touches_foreign_chains(const char* data, size_t size) {
-    int remaining = static_cast<int>(size);
-    for (auto* h = reinterpret_cast<const nlmsghdr*>(data); NLMSG_OK(h, remaining); h = NLMSG_NEXT(h, remaining)) {
+    // NLMSG_OK/NLMSG_NEXT spelt out on size_t: the macros mix int and __u32 (clang's -Wsign-compare).
+    size_t remaining = size;
+    auto fits = [&](const nlmsghdr* h) {
+        return remaining >= sizeof(nlmsghdr) && h->nlmsg_len >= sizeof(nlmsghdr) && h->nlmsg_len <= remaining;
+    };
+    auto next = [&](const nlmsghdr* h) {
+        size_t step = std::min<size_t>(NLMSG_ALIGN(h->nlmsg_len), remaining);
+        remaining -= step;
+        return reinterpret_cast<const nlmsghdr*>(reinterpret_cast<const char*>(h) + step);
+    };
+    for (auto* h = reinterpret_cast<const nlmsghdr*>(data); fits(h); h = next(h)) {
         if (NFNL_SUBSYS_ID(h->nlmsg_type) != NFNL_SUBSYS_NFTABLES) continue;
         switch (NFNL_MSG_TYPE(h->nlmsg_type)) {
             case NFT_MSG_NEWTABLE: case NFT_MSG_DELTABLE: case NFT_MSG_NEWCHAIN:
