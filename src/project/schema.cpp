@@ -1,7 +1,6 @@
 // This file implements validate_schema: the embedded Compose schema is parsed
 // once, each document is checked by QuickSchema, and only one it rejects by
-// valijson (a large file's services in two threads), whose flat error list is condensed into one short message
-// per failing place, phrased from the schema itself (expected types, enum
+// valijson, whose flat error list is condensed into one short message per failing place, phrased from the schema itself (expected types, enum
 // values, the form a pattern stands for).
 #include "src/project/schema.h"
 
@@ -46,14 +45,10 @@ struct ParsedSchema {
     std::string error;  // why the embedded schema could not be used, if it could not
 };
 
-// The schema compiled by valijson three times: whole, to validate with and to
-// collect errors; without the checks of each service (only the services
-// mapping itself), and as one service. The last two split a large file's
-// first pass across two threads. Needed only when QuickSchema says no.
+// The schema compiled by valijson, to validate a file QuickSchema rejects (or
+// every file, should QuickSchema not cover the schema) and collect its errors.
 struct CompiledSchema {
     valijson::Schema schema;
-    valijson::Schema without_services;
-    valijson::Schema service;
     std::string error;
 };
 
@@ -157,14 +152,6 @@ std::unique_ptr<CompiledSchema> compile_schema() {
         const Json& lean = parsed_schema().lean;
         valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
         parser.populateSchema(NlohmannJsonAdapter(lean), compiled->schema);
-
-        // The same checks, split at each service: the whole schema with any
-        // service allowed, and the service definition on its own.
-        Json outer = lean;
-        outer["properties"]["services"]["additionalProperties"] = Json::object();
-        parser.populateSchema(NlohmannJsonAdapter(outer), compiled->without_services);
-        Json service = {{"$ref", "#/definitions/service"}, {"definitions", lean["definitions"]}};
-        parser.populateSchema(NlohmannJsonAdapter(service), compiled->service);
     } catch (const std::exception& e) {
         compiled->error = e.what();
     }
@@ -174,64 +161,6 @@ std::unique_ptr<CompiledSchema> compile_schema() {
 const CompiledSchema& compiled_schema() {
     static const std::unique_ptr<CompiledSchema> instance = compile_schema();
     return *instance;
-}
-
-// Files with at least this many services have their first pass split across
-// two threads; below it a thread costs more than it saves.
-constexpr size_t kParallelServices = 64;
-
-// The first pass (is the document valid at all?) without collecting errors.
-// A large file's services are split: this thread checks the document less its
-// services and the first half of them, a second thread the other half, each
-// with its own Validator (a compiled Schema is only read).
-bool first_pass_valid(const CompiledSchema& compiled, const Json& value) {
-    const Json* services = nullptr;
-    if (value.is_object()) {
-        auto it = value.find("services");
-        if (it != value.end() && it->is_object() && it->size() >= kParallelServices) services = &*it;
-    }
-    if (!services) {
-        valijson::Validator quick(valijson::Validator::kStrongTypes);
-        return quick.validate(compiled.schema, NlohmannJsonAdapter(value), nullptr);
-    }
-    std::vector<const Json*> members;
-    members.reserve(services->size());
-    for (const auto& member : *services) members.push_back(&member);
-    auto check_services = [&compiled, &members](size_t begin, size_t end) {
-        valijson::Validator quick(valijson::Validator::kStrongTypes);
-        for (size_t i = begin; i < end; ++i) {
-            if (!quick.validate(compiled.service, NlohmannJsonAdapter(*members[i]), nullptr)) return false;
-        }
-        return true;
-    };
-    size_t half = members.size() / 2;
-    bool second_valid = false;
-    std::string second_error;
-    std::thread second;
-    try {
-        second = std::thread([&] {
-            try {
-                second_valid = check_services(half, members.size());
-            } catch (const std::exception& e) {  // kept for this thread to rethrow
-                second_error = e.what();
-            }
-        });
-    } catch (const std::system_error&) {  // no thread to be had: one thread checks it all
-        valijson::Validator quick(valijson::Validator::kStrongTypes);
-        return quick.validate(compiled.schema, NlohmannJsonAdapter(value), nullptr);
-    }
-    bool first_valid = false;
-    try {
-        valijson::Validator quick(valijson::Validator::kStrongTypes);
-        first_valid = quick.validate(compiled.without_services, NlohmannJsonAdapter(value), nullptr) &&
-                      check_services(0, half);
-    } catch (...) {
-        second.join();
-        throw;
-    }
-    second.join();
-    if (!second_error.empty()) throw std::runtime_error(second_error);
-    return first_valid && second_valid;
 }
 
 // Finds the schema that applies to a place in the document, following $ref,
@@ -602,13 +531,10 @@ void validate_schema(const Document& document, Diagnostics& diagnostics) {
         if (has_extension_keys(value)) parked.emplace(value);
         const Json* checked = &value;
         NlohmannJsonAdapter target(*checked);
-        // A first pass that stops at the first error is cheap; only a failing
-        // file is checked again to collect every error.
-        if (first_pass_valid(compiled, value)) return;
-
+        // valijson's verdict stands: a file it accepts has no errors to report.
         valijson::Validator thorough(valijson::Validator::kStrongTypes);
         valijson::ValidationResults results;
-        thorough.validate(compiled.schema, target, &results);
+        if (thorough.validate(compiled.schema, target, &results)) return;
         SchemaNavigator navigator(parsed.raw);
         std::vector<Place> wrapped;  // children named by wrapper errors
         for (const auto& error : results) explain(error, *checked, parsed.raw, navigator, findings, wrapped);
