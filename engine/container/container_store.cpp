@@ -179,14 +179,14 @@ Result<void> ContainerStore::create(const ContainerRecord& record) const {
                          kRunFailure);
     }
     fs::path d = dir(record.id);
-    mode_t umask_now = ::umask(0);
-    ::umask(umask_now);
     for (const char* sub : {"", "rootfs", "upper", "work"}) {
         fs::path p = sub[0] ? d / sub : d;
         // upper/ is the container's "/" once overlaid: 0755 like an image root, or
         // only root could reach any file in it.
         mode_t mode = std::string_view(sub) == "upper" ? 0755 : 0700;
-        if (::mkdir(p.c_str(), mode) != 0 || ((mode & umask_now) && ::chmod(p.c_str(), mode) != 0))
+        // chmod whatever the umask: reading it (umask(0) and back) would race other
+        // threads of an `up` creating files in between.
+        if (::mkdir(p.c_str(), mode) != 0 || ::chmod(p.c_str(), mode) != 0)
             return Error::from_syscall("mkdir", errno, p.string());
     }
     // Written without waiting for the disk while the root's lock is held: every
