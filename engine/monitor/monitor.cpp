@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -110,6 +111,7 @@ public:
 
 private:
     Result<void> prepare();
+    Result<void> take_setup_lock();
     Result<void> load_health();
     void block_signals();
     Result<void> listen_attach();
@@ -129,6 +131,8 @@ private:
     SpawnOptions options_;
     int status_fd_;
     bool exit_sent_ = false;
+    bool exit_path_ = false;  // after_exit: the set-up lock is not taken again
+    sys::UniqueFd setup_lock_;
     std::optional<ContainerStore> store_;
     ContainerRecord record_;
     ContainerState state_;
@@ -175,8 +179,9 @@ void Monitor::write_state() { (void)store_->write_state(record_.id, state_); }
 Result<void> Monitor::prepare() {
     store_ = TRY(ContainerStore::open(options_.root));
     record_ = TRY(store_->read(options_.id));
-    state_ = TRY(store_->read_state(options_.id));
     dir_ = store_->dir(record_.id);
+    if (!exit_path_) TRY(take_setup_lock());
+    state_ = TRY(store_->read_state(options_.id));
     auto stop_signal = container::parse_signal(record_.stop_signal);
     stop_signal_ = stop_signal.ok() ? *stop_signal : SIGTERM;
     if (record_.process.is_object()) {
@@ -185,6 +190,18 @@ Result<void> Monitor::prepare() {
     }
     external_runtime_ = external_runtime(record_.process);
     binaries_ = TRY(find_binaries());
+    return ok();
+}
+
+// One set-up at a time per container: a monitor spawned while another sets the
+// container up (an up killed with -9 leaves its monitors going; the next up starts
+// the same containers) waits here, and then finds it running. The lock goes with
+// this process (its fd is close-on-exec), once the state says running or failed.
+Result<void> Monitor::take_setup_lock() {
+    setup_lock_.reset(::open((dir_ / "setup.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!setup_lock_) return Error::from_syscall("open", errno, (dir_ / "setup.lock").string());
+    while (::flock(setup_lock_.get(), LOCK_EX) != 0)
+        if (errno != EINTR) return Error::from_syscall("flock", errno, (dir_ / "setup.lock").string());
     return ok();
 }
 
@@ -371,6 +388,11 @@ Result<Running> Monitor::launch(const runtime::Spec& spec) {
 
 void Monitor::run() {
     if (auto prepared = prepare(); !prepared.ok()) fail(125, prepared.error().message);
+    if (container::monitor_alive(state_) && (state_.status == "running" || state_.status == "restarting")) {
+        // Another monitor set it up while this one waited for the lock: it runs.
+        status_line(status_fd_, "started " + std::to_string(state_.pid));
+        _exit(0);
+    }
     state_.monitor_pid = getpid();
     state_.monitor_start_time = runtime::process_start_time(getpid());
     state_.restart_count = 0;
@@ -521,6 +543,7 @@ bool Monitor::wait_backoff() {
 
 void Monitor::after_exit(const ExitReport& report) {
     exit_sent_ = report.status_fd < 0;
+    exit_path_ = true;
     listen_fd_.reset(report.listen_fd);
     stop_requested_ = report.stop_requested;
     mounted_ = true;

@@ -82,7 +82,9 @@ until_true '[[ -n $(ls "$R/containers" 2>/dev/null) ]]'
 kill -9 "$up_pid" 2>/dev/null
 wait "$up_pid" 2>/dev/null
 c up -d >"$R/after-kill.out" 2>&1
-check "up after a killed up succeeds" "$?" "0"
+status=$?
+check "up after a killed up succeeds" "$status" "0"
+[[ $status == 0 ]] || sed 's/^/  | /' "$R/after-kill.out"
 check "every service runs after it" "$(running)" "hkft-s1-1 hkft-s2-1 hkft-s3-1 hkft-s4-1 hkft-s5-1 hkft-s6-1 "
 c down -t 0 >/dev/null 2>&1
 check "down after it leaves nothing" "$(leftovers)" "0"
