@@ -204,7 +204,17 @@ Result<void> kill_container(const ContainerStore& store, const ContainerRecord& 
     // By the init's pid, whichever runtime (built-in or external) created it.
     auto spec = TRY(runtime::load_bundle_spec(store.dir(record.id)));
     auto container = TRY(runtime::adopt(record.id, state.pid, spec, spec.linux_spec.cgroups_path));
-    return runtime::kill(container, signal);
+    TRY(runtime::kill(container, signal));
+    if (signal != SIGKILL) return ok();
+    // As docker's kill does for SIGKILL: return once the container is seen stopped
+    // (or restarted by its policy), so that a `ps` right after shows it so.
+    int64_t deadline = now_ms() + 10000;
+    for (;;) {
+        auto now = store.read_state(record.id);
+        if (!now.ok() || !monitor_alive(*now) || now->pid != state.pid || now->status != "running") return ok();
+        if (now_ms() > deadline) return Error("container " + record.name + " did not stop after SIGKILL");
+        sleep_ms(2);
+    }
 }
 
 namespace {
