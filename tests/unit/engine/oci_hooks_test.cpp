@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "engine/device/edits.h"
 #include "engine/runtime/oci_hooks.h"
@@ -101,10 +102,17 @@ TEST_CASE("oci hooks: a hook that outlives its timeout is killed with what it st
     CHECK(ran.error().message == "startContainer hook #1 (" + path + "): timed out after 1 s");
     CHECK(elapsed < std::chrono::seconds(5));
     pid_t child = std::stoi(slurp(pid_file));
-    // The background sleep was in the hook's process group: gone (or a zombie of init).
-    std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
+    // The background sleep was in the hook's process group: it got SIGKILL and is
+    // gone (or a zombie of init) once the signal is delivered, which on a busy
+    // machine can take a moment after run_hook returned.
     std::string line;
-    std::getline(stat, line);
+    for (int i = 0; i < 500; ++i) {
+        std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
+        line.clear();
+        std::getline(stat, line);
+        if (line.empty() || line.find(") Z ") != std::string::npos) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     CHECK((line.empty() || line.find(") Z ") != std::string::npos));
 }
 
