@@ -117,7 +117,7 @@ private:
         auto key = std::make_pair(kind, name);
         auto it = result_.index_.find(key);
         if (it != result_.index_.end()) return it->second;
-        VertexId id = boost::add_vertex(Vertex{kind, name}, result_.graph_);
+        VertexId id = boost::add_vertex(Vertex{kind, name}, *result_.graph_);
         result_.index_.emplace(std::move(key), id);
         return id;
     }
@@ -140,7 +140,7 @@ private:
             return;
         }
         boost::add_edge(vertex(VertexKind::Service, from), vertex(VertexKind::Service, to), std::move(edge),
-                        result_.graph_);
+                        *result_.graph_);
     }
 
     void use(const std::string& service, VertexKind kind, const std::string& name, EdgeKind edge_kind,
@@ -148,7 +148,7 @@ private:
         Edge edge;
         edge.kind = edge_kind;
         edge.path = std::move(path);
-        boost::add_edge(vertex(VertexKind::Service, service), vertex(kind, name), std::move(edge), result_.graph_);
+        boost::add_edge(vertex(VertexKind::Service, service), vertex(kind, name), std::move(edge), *result_.graph_);
     }
 
     void add_service(const std::string& name, const Json& service) {
@@ -271,7 +271,7 @@ private:
     }
 
     Result<void> check_cycles() {
-        const Graph& g = result_.graph_;
+        const Graph& g = *result_.graph_;
         ServiceGraph services(g, ServiceEdges{&g});
         std::vector<VertexId> parent(boost::num_vertices(g));
         for (VertexId v = 0; v < parent.size(); ++v) parent[v] = v;
@@ -299,7 +299,7 @@ private:
     }
 
     void compute_levels() {
-        const Graph& g = result_.graph_;
+        const Graph& g = *result_.graph_;
         ServiceGraph services(g, ServiceEdges{&g});
         std::vector<VertexId> order;  // dependencies before their dependents
         boost::topological_sort(services, std::back_inserter(order));
@@ -343,8 +343,8 @@ std::vector<std::string> ProjectGraph::stop_order() const {
 std::vector<std::string> ProjectGraph::dependencies(const std::string& service) const {
     std::set<std::string> names;
     if (auto v = find(VertexKind::Service, service)) {
-        for (auto [e, end] = boost::out_edges(*v, graph_); e != end; ++e) {
-            const Vertex& target = graph_[boost::target(*e, graph_)];
+        for (auto [e, end] = boost::out_edges(*v, *graph_); e != end; ++e) {
+            const Vertex& target = (*graph_)[boost::target(*e, *graph_)];
             if (target.kind == VertexKind::Service) names.insert(target.name);
         }
     }
@@ -354,8 +354,8 @@ std::vector<std::string> ProjectGraph::dependencies(const std::string& service) 
 std::vector<std::string> ProjectGraph::dependents(const std::string& service) const {
     std::set<std::string> names;
     if (auto v = find(VertexKind::Service, service)) {
-        for (auto [e, end] = boost::in_edges(*v, graph_); e != end; ++e)
-            names.insert(graph_[boost::source(*e, graph_)].name);
+        for (auto [e, end] = boost::in_edges(*v, *graph_); e != end; ++e)
+            names.insert((*graph_)[boost::source(*e, *graph_)].name);
     }
     return {names.begin(), names.end()};
 }
@@ -363,8 +363,8 @@ std::vector<std::string> ProjectGraph::dependents(const std::string& service) co
 std::vector<Edge> ProjectGraph::service_edges(const std::string& service) const {
     std::vector<Edge> edges;
     if (auto v = find(VertexKind::Service, service)) {
-        for (auto [e, end] = boost::out_edges(*v, graph_); e != end; ++e)
-            if (graph_[boost::target(*e, graph_)].kind == VertexKind::Service) edges.push_back(graph_[*e]);
+        for (auto [e, end] = boost::out_edges(*v, *graph_); e != end; ++e)
+            if ((*graph_)[boost::target(*e, *graph_)].kind == VertexKind::Service) edges.push_back((*graph_)[*e]);
     }
     return edges;
 }

@@ -7,6 +7,7 @@
 #include <boost/graph/adjacency_list.hpp>
 #include <iosfwd>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,7 +53,7 @@ const char* to_string(EdgeKind kind);
 
 class ProjectGraph {
 public:
-    const Graph& graph() const { return graph_; }
+    const Graph& graph() const { return *graph_; }
     std::optional<VertexId> find(VertexKind kind, const std::string& name) const;
 
     // Services in the order they can be started: each after everything it
@@ -75,7 +76,9 @@ public:
 
 private:
     friend class GraphBuilder;
-    Graph graph_;
+    // Held by pointer: boost::adjacency_list has no move constructor, so each
+    // move of a ProjectGraph (out of the builder, into a Result) copied it.
+    std::unique_ptr<Graph> graph_ = std::make_unique<Graph>();
     std::map<std::pair<VertexKind, std::string>, VertexId> index_;
     std::vector<std::vector<std::string>> levels_;
 };
