@@ -1,6 +1,7 @@
 // This file implements the container lifecycle of hako's built-in runtime: the
 // init is cloned into its namespaces, set up in the child without exec'ing hako
-// again, and parked on an exec fifo until start().
+// again, and parked until start(): on an exec fifo, or on its sync socket when
+// only its creator can start it.
 #include "engine/runtime/linux_container.h"
 
 #include <fcntl.h>
@@ -108,7 +109,7 @@ struct InitArguments {
     fs::path rootfs;
     NamespacePlan plan;
     int sync_fd;
-    int fifo_fd;      // O_PATH on STATE/ID/exec.fifo
+    int fifo_fd;      // O_PATH on STATE_ROOT/.ID.fifo; -1: started over sync_fd
     int terminal_fd;  // pty slave or -1
     Stdio stdio;
     std::string id;
@@ -224,10 +225,25 @@ Result<void> apply_identity(const Process& process, const SeccompProgram* seccom
     // with it; set again here because a change of uid above clears it.
     prctl(PR_SET_PDEATHSIG, a.die_with_creator ? SIGKILL : 0, 0, 0, 0);
     // Whatever allocates is done before "OK": a creator sharing this memory goes on from there.
-    std::string fifo = fd_path(a.fifo_fd);
+    // `a` lives in the creator's stack frame, gone once it has "OK": what comes
+    // after uses locals only.
+    const int sync_fd = a.sync_fd;
+    const bool socket_start = a.fifo_fd < 0;
+    std::string fifo = socket_start ? std::string() : fd_path(a.fifo_fd);
     std::optional<PreparedExec> prepared;
     if (a.shared_memory) prepared = prepare_exec(spec.process);
-    if (::send(a.sync_fd, "OK", 2, MSG_NOSIGNAL) != 2) _exit(1);
+    if (::send(sync_fd, "OK", 2, MSG_NOSIGNAL) != 2) _exit(1);
+    if (socket_start) {
+        // Parked until start() sends "S" (EOF: the creator is gone).
+        char word = 0;
+        if (::read(sync_fd, &word, 1) != 1 || word != 'S') _exit(1);
+        if (prepared) exec_prepared(*prepared);
+        auto hooks =
+            run_hooks(spec.hooks, HookPhase::StartContainer, hook_state(spec, a.id, a.bundle, host_pid, "created"));
+        std::string reply = hooks.ok() ? "0" : "E" + hooks.error().message.substr(0, 4000);
+        if (::send(sync_fd, reply.data(), reply.size(), MSG_NOSIGNAL) < 0 || !hooks.ok()) _exit(1);
+        exec_process(spec.process);
+    }
     // Parked until start() opens the fifo for reading.
     int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) _exit(1);
@@ -257,8 +273,9 @@ std::string now_rfc3339() {
     return std::string(buffer) + fraction;
 }
 
+// No leading dot: the state root's hidden names (.seccomp, .ID.fifo) are the runtime's own.
 bool valid_id(const std::string& id) {
-    if (id.empty() || id == "." || id == ".." || id.size() > 1024) return false;
+    if (id.empty() || id[0] == '.' || id.size() > 1024) return false;
     for (char c : id)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) return false;
     return true;
@@ -338,14 +355,20 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
     c.spec = spec;
     c.dir = options.state_root / options.id;
     fs::create_directories(options.state_root, ec);
-    if (::mkdir(c.dir.c_str(), 0700) != 0) {
+    // The record's file, reserved empty (read as "being created") and written
+    // before the init goes on; a leftover folder of the old layout is EEXIST too.
+    sys::UniqueFd state_file(::open(c.dir.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!state_file) {
         if (errno == EEXIST) return Error("container " + options.id + " already exists");
-        return Error::from_syscall("mkdir", errno, c.dir.string());
+        return Error::from_syscall("open", errno, c.dir.string());
     }
+    const bool fifo_start = !options.die_with_creator;
+    const fs::path fifo = exec_fifo_path(c.dir);
     bool created_cgroup = false;
     auto cleanup = [&](Error error) -> Error {
         if (created_cgroup) (void)c.cgroup.destroy();
-        (void)sys::remove_tree(c.dir);
+        if (fifo_start) ::unlink(fifo.c_str());
+        ::unlink(c.dir.c_str());
         return error;
     };
 
@@ -357,13 +380,15 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
     c.cgroup = std::move(cgroup).value();
     created_cgroup = true;
 
-    fs::path fifo = c.dir / "exec.fifo";
-    // 0622 whatever the umask: an init that switched to another user still opens it.
-    if (mkfifo(fifo.c_str(), 0622) != 0 || ::chmod(fifo.c_str(), 0622) != 0)
-        return cleanup(Error::from_syscall("mkfifo", errno, fifo.string()));
-    int fifo_fd = ::open(fifo.c_str(), O_PATH | O_CLOEXEC);
-    if (fifo_fd < 0) return cleanup(Error::from_syscall("open", errno, fifo.string()));
-    sys::UniqueFd fifo_owner(fifo_fd);
+    sys::UniqueFd fifo_owner;
+    if (fifo_start) {
+        // 0622 whatever the umask: an init that switched to another user still opens it.
+        if (mkfifo(fifo.c_str(), 0622) != 0 || ::chmod(fifo.c_str(), 0622) != 0)
+            return cleanup(Error::from_syscall("mkfifo", errno, fifo.string()));
+        fifo_owner.reset(::open(fifo.c_str(), O_PATH | O_CLOEXEC));
+        if (!fifo_owner) return cleanup(Error::from_syscall("open", errno, fifo.string()));
+    }
+    int fifo_fd = fifo_start ? fifo_owner.get() : -1;
     Pty pty;
     if (spec.process.terminal) {
         auto opened = open_pty();
@@ -433,7 +458,9 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
     c.state.cgroup_path = cgroup_path;
     c.state.created = now_rfc3339();
     c.state.annotations = spec.annotations;
-    if (auto written = write_state(c.dir, c.state); !written.ok()) return fail(std::move(written).error());
+    if (auto written = write_state(state_file.get(), c.dir, c.state); !written.ok())
+        return fail(std::move(written).error());
+    state_file.reset();
     std::string go = "G" + std::to_string(pid);
     if (::send(parent_end.get(), go.data(), go.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(go.size()))
         return fail(Error::from_syscall("write", errno, "sync socket"));
@@ -454,12 +481,36 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
     }
 
     c.pty_master = std::move(pty.master);
+    if (!fifo_start) c.start_socket = std::move(parent_end);
     return c;
 }
 
+namespace {
+
+// start() of an init parked on its sync socket: "S", then, when startContainer
+// hooks run in it, their verdict ("0" or "E<message>"; EOF: it died).
+Result<void> start_over_socket(Container& c) {
+    sys::UniqueFd socket = std::move(c.start_socket);
+    if (::send(socket.get(), "S", 1, MSG_NOSIGNAL) != 1)
+        return Error("container " + c.state.id + ": init exited before start");
+    if (c.spec.hooks.start_container.empty()) return ok();
+    auto word = TRY(receive_message(socket.get()));
+    if (word.empty()) return Error("container " + c.state.id + ": init exited before start");
+    if (word.starts_with("E")) return Error("container " + c.state.id + ": " + word.substr(1));
+    return ok();
+}
+
+}  // namespace
+
 Result<void> start(Container& c) {
     using namespace std::chrono;
-    fs::path fifo = c.dir / "exec.fifo";
+    if (c.start_socket) {
+        TRY(start_over_socket(c));
+        run_hooks_warning(c.spec.hooks, HookPhase::Poststart,
+                          hook_state(c.spec, c.state.id, c.state.bundle, c.state.pid, "running"));
+        return ok();
+    }
+    fs::path fifo = exec_fifo_path(c.dir);
     int fd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) return Error("container " + c.state.id + " is not in the created state");
@@ -494,7 +545,10 @@ Result<void> kill(const Container& c, int signal) {
     return ok();
 }
 
-Status status(const Container& c) { return observe_status(c.state, c.dir); }
+Status status(const Container& c) {
+    if (c.start_socket && init_alive(c.state)) return Status::Created;
+    return observe_status(c.state, c.dir);
+}
 
 Result<bool> oom_killed(const Container& c) { return c.cgroup.oom_killed(); }
 
@@ -513,8 +567,15 @@ Result<void> destroy(Container& c) {
         reaped = waitpid(c.state.pid, &wait_status, WNOHANG) == c.state.pid;
     }
     if (reaped) c.init_stack.unmap();
+    c.start_socket.reset();
     TRY(c.cgroup.destroy());
-    TRY(sys::remove_tree(c.dir));
+    if (::unlink(exec_fifo_path(c.dir).c_str()) != 0 && errno != ENOENT)
+        return Error::from_syscall("unlink", errno, exec_fifo_path(c.dir).string());
+    // The record's file (or a folder of the layout before session 6).
+    if (::unlink(c.dir.c_str()) != 0) {
+        if (errno == EISDIR) TRY(sys::remove_tree(c.dir));
+        else if (errno != ENOENT) return Error::from_syscall("unlink", errno, c.dir.string());
+    }
     run_hooks_warning(c.spec.hooks, HookPhase::Poststop,
                       hook_state(c.spec, c.state.id, c.state.bundle, c.state.pid, "stopped"));
     return ok();

@@ -26,11 +26,13 @@ struct Stdio {
 
 struct CreateOptions {
     std::string id;
-    std::filesystem::path state_root;  // STATE_ROOT/ID holds state.json and exec.fifo
+    std::filesystem::path state_root;  // STATE_ROOT/ID is the state record, STATE_ROOT/.ID.fifo the exec fifo
     Stdio stdio;                       // ignored when the process asks for a terminal
     std::string cgroup_path;           // default: the spec's cgroupsPath, else "/hako/ID"
     // The init keeps PR_SET_PDEATHSIG SIGKILL after create: it dies with the
     // process that created it (a monitor that stays its parent); false = runc-like.
+    // Such an init can only be started by its creator: start() tells it on the
+    // socket create() talked to it on, and no exec fifo is made.
     bool die_with_creator = false;
 };
 
@@ -59,11 +61,12 @@ private:
 
 struct Container {
     State state;
-    std::filesystem::path dir;  // STATE_ROOT/ID
+    std::filesystem::path dir;  // STATE_ROOT/ID, the state record
     Spec spec;
     Cgroup cgroup;
     sys::UniqueFd pty_master;  // the terminal's master side when spec.process.terminal
     InitStack init_stack;      // set by create() when the init shares its memory
+    sys::UniqueFd start_socket;  // until start(), for an init that dies with its creator
 
     pid_t pid() const { return state.pid; }
 };

@@ -1,7 +1,9 @@
 // This file implements the runtime's state record and status observation.
 #include "engine/runtime/state.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -56,12 +58,18 @@ bool init_alive(const State& state) {
 
 Status observe_status(const State& state, const std::filesystem::path& container_dir) {
     if (!init_alive(state)) return Status::Stopped;
-    std::error_code ec;
-    if (std::filesystem::exists(container_dir / "exec.fifo", ec)) return Status::Created;
+    struct stat st {};
+    if (::stat(exec_fifo_path(container_dir).c_str(), &st) == 0) return Status::Created;
     return Status::Running;
 }
 
-Result<void> write_state(const std::filesystem::path& container_dir, const State& s) {
+std::filesystem::path exec_fifo_path(const std::filesystem::path& container_dir) {
+    return container_dir.parent_path() / ("." + container_dir.filename().string() + ".fifo");
+}
+
+namespace {
+
+std::string state_text(const State& s) {
     nlohmann::json j = {{"id", s.id},
                         {"pid", s.pid},
                         {"pidStartTime", s.pid_start_time},
@@ -69,12 +77,43 @@ Result<void> write_state(const std::filesystem::path& container_dir, const State
                         {"cgroupPath", s.cgroup_path},
                         {"created", s.created},
                         {"annotations", s.annotations}};
+    return j.dump(2) + "\n";
+}
+
+// The record's text: the file STATE_ROOT/ID, or state.json in a folder of that name
+// (the layout before session 6, for a container created by an older hako).
+Result<std::string> read_state_text(const std::filesystem::path& container_dir) {
+    auto text = sys::read_file(container_dir, 1 << 20);
+    if (!text.ok() && text.error().errno_value == EISDIR) text = sys::read_file(container_dir / "state.json", 1 << 20);
+    if (text.ok() && text->empty()) {
+        Error creating(container_dir.string() + ": being created");
+        creating.errno_value = ENOENT;
+        return creating;
+    }
+    return text;
+}
+
+}  // namespace
+
+Result<void> write_state(const std::filesystem::path& container_dir, const State& s) {
     // The runtime's state lives in the run folder and dies with the boot: no fsync.
-    return sys::write_file_atomic(container_dir / "state.json", j.dump(2) + "\n", 0600, sys::Durability::Volatile);
+    return sys::write_file_atomic(container_dir, state_text(s), 0600, sys::Durability::Volatile);
+}
+
+Result<void> write_state(int fd, const std::filesystem::path& container_dir, const State& s) {
+    std::string text = state_text(s);
+    size_t done = 0;
+    while (done < text.size()) {
+        ssize_t n = ::pwrite(fd, text.data() + done, text.size() - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return Error::from_syscall("write", n < 0 ? errno : EIO, container_dir.string());
+        done += static_cast<size_t>(n);
+    }
+    return ok();
 }
 
 Result<State> read_state(const std::filesystem::path& container_dir) {
-    auto text = TRY(sys::read_file(container_dir / "state.json", 1 << 20));
+    auto text = TRY(read_state_text(container_dir));
     try {
         auto j = nlohmann::json::parse(text);
         State s;
@@ -87,7 +126,7 @@ Result<State> read_state(const std::filesystem::path& container_dir) {
         s.annotations = j.value("annotations", std::map<std::string, std::string>{});
         return s;
     } catch (const nlohmann::json::exception& e) {
-        return Error((container_dir / "state.json").string() + ": " + e.what());
+        return Error(container_dir.string() + ": " + e.what());
     }
 }
 

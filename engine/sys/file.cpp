@@ -37,7 +37,11 @@ Result<std::string> read_file(const std::filesystem::path& path, size_t max_byte
     if (fd.fd < 0) return Error::from_syscall("open", errno, path.string());
     struct stat st {};
     if (::fstat(fd.fd, &st) != 0) return Error::from_syscall("stat", errno, path.string());
-    if (S_ISDIR(st.st_mode)) return Error(path.string() + ": is a directory");
+    if (S_ISDIR(st.st_mode)) {
+        Error error(path.string() + ": is a directory");
+        error.errno_value = EISDIR;
+        return error;
+    }
     if (S_ISREG(st.st_mode) && size_t(st.st_size) > max_bytes) {
         return Error(path.string() + ": file is " + human_size(size_t(st.st_size)) +
                      ", larger than the limit of " + human_size(max_bytes));
