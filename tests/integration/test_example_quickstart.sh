@@ -4,7 +4,7 @@
 # worker takes the jobs, Redis writes to the named volume, the front network cannot
 # reach the db, and `down -v` leaves nothing behind (containers, networks, volumes,
 # mounts, bridges, veths, nft table, processes). Private root, project hkqs, port
-# 18080, networks in 10.210.0.0/16. The Debian base tar is cached by
+# 18380 (test_network_bridge publishes 18080; ctest runs two at once), networks in 10.210.0.0/16. The Debian base tar is cached by
 # scripts/make-quickstart-images.sh (made once, a few minutes; then reused).
 set -uo pipefail
 if [[ $EUID -ne 0 ]]; then
@@ -17,7 +17,7 @@ for tool in curl mmdebstrap; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is missing (scripts/install-deps.sh)" >&2; exit 0; }
 done
 R=$(mktemp -d /tmp/hako-quickstart-test.XXXXXX)
-port=18080
+port=18380
 url=http://127.0.0.1:$port
 failures=0
 
