@@ -76,8 +76,9 @@ void write_all(int& fd, const char* data, size_t size) {
     }
 }
 
+// One message on the status socket (read_status_line takes one per read).
 void status_line(int& fd, const std::string& line) {
-    std::string text = line + "\n";
+    std::string text = line.substr(0, kStatusLineMax - 1) + "\n";
     write_all(fd, text.data(), text.size());
 }
 
@@ -620,8 +621,11 @@ void close_other_fds(std::initializer_list<int> keep) {
 }
 
 Result<Spawned> spawn(const SpawnOptions& options) {
+    // One message per line: the reader takes a whole line in one read(2), and a
+    // "started" that the same read would otherwise run into "exit" stays apart.
     int status[2];
-    if (::pipe2(status, O_CLOEXEC) != 0) return Error::from_syscall("pipe2", errno, "status");
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, status) != 0)
+        return Error::from_syscall("socketpair", errno, "status");
     sys::UniqueFd read_end(status[0]);
     pid_t child = ::fork();
     if (child < 0) {
@@ -652,13 +656,14 @@ Result<Spawned> spawn(const SpawnOptions& options) {
 }
 
 std::string read_status_line(int fd) {
-    std::string line;
-    char c;
+    std::string line(kStatusLineMax, '\0');
     for (;;) {
-        ssize_t n = ::read(fd, &c, 1);
+        ssize_t n = ::read(fd, line.data(), line.size());
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0 || c == '\n') return line;
-        line.push_back(c);
+        if (n <= 0) return "";
+        line.resize(static_cast<size_t>(n));
+        if (!line.empty() && line.back() == '\n') line.pop_back();
+        return line;
     }
 }
 

@@ -31,16 +31,20 @@ struct SpawnOptions {
     unsigned short rows = 0, cols = 0;  // the terminal's first size, with a tty
 };
 
-// What the monitor tells the CLI that spawned it, one line each on the status pipe:
+// What the monitor tells the CLI that spawned it, one line each on the status
+// socket (AF_UNIX SOCK_SEQPACKET: one message per line, "\n" at its end, at
+// most kStatusLineMax bytes):
 //   "started PID"           the container runs
 //   "error CODE MESSAGE"    it could not be started (CODE: the exit status to use)
 //   "exit CODE"             the first run ended with CODE (its cleanup is done)
 struct Spawned {
-    sys::UniqueFd status;  // read end of the status pipe
+    sys::UniqueFd status;  // the CLI's end of the status socket
 };
 Result<Spawned> spawn(const SpawnOptions& options);
 
-// Reads one status line ("" at end of file).
+inline constexpr size_t kStatusLineMax = 16384;
+
+// Reads one status line, without its "\n", in one read ("" at end of file).
 std::string read_status_line(int fd);
 
 // Asks the monitor of a running container to stop it: the stop signal, then
@@ -53,7 +57,7 @@ struct ExitReport {
     std::string id;
     int wait_status = 0;          // waitpid's status of the init
     bool stop_requested = false;  // a stop came during the run: no restart
-    int status_fd = -1;           // the spawning CLI's status pipe, -1 once "exit N" went
+    int status_fd = -1;           // the spawning CLI's status socket, -1 once "exit N" went
     int listen_fd = -1;           // attach.sock's listening socket, kept across restarts
     std::vector<int> held_sockets;  // the published ports' reservations (net::hold_ports)
 };

@@ -1,14 +1,19 @@
-// hako's entry point: hands argv to the command-line dispatcher, then leaves
-// without running static destructors (see below).
+// hako's entry point: runs a monitor's hidden verb straight away, or hands argv
+// to the command-line dispatcher; then leaves without running static
+// destructors (see below).
 #include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
 
 #include "src/cli/app.h"
+#include "src/cli/monitor_internal_cmd.h"
 
 int main(int argc, char** argv) {
-    int status = hako::cli::run(argc, argv);
+    // Every container exit and healthcheck probe runs hako: they skip building
+    // the CLI (its context, CLI11's app and the verb's options).
+    std::optional<int> monitor_status = hako::cli::run_monitor_verb(argc, argv);
+    int status = monitor_status ? *monitor_status : hako::cli::run(argc, argv);
 #if defined(__SANITIZE_ADDRESS__)
     return status;  // LeakSanitizer's report runs from exit()
 #else
