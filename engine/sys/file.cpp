@@ -30,6 +30,31 @@ std::string human_size(size_t bytes) {
     }
     return buf;
 }
+
+// Puts the written `tmp` in place of `path` without making ext4 write it out. A
+// rename over an existing file makes ext4 (auto_da_alloc) allocate and write the
+// new file's blocks at once, and deleting it later frees them, a synchronous
+// discard with this root fs's `discard` option: a state file rewritten once and
+// deleted with its --rm container cost ~4.5 ms, ~0.1 ms this way. The exchange
+// is as atomic for readers as the rename; the old content then goes with `tmp`.
+Result<void> replace_volatile(const std::string& tmp, const std::filesystem::path& path) {
+    if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) == 0) {
+        if (::unlink(tmp.c_str()) == 0 || errno == ENOENT) return ok();
+        int err = errno;
+        // `path` was not a file (a folder is now at `tmp`): undo, as rename would have refused.
+        (void)::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE);
+        ::unlink(tmp.c_str());
+        return Error::from_syscall("rename", err, path.string());
+    }
+    // ENOENT: nothing to replace yet; EINVAL: a filesystem without exchange.
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        return Error::from_syscall("rename", err, path.string());
+    }
+    return ok();
+}
+
 }  // namespace
 
 Result<std::string> read_file(const std::filesystem::path& path, size_t max_bytes) {
@@ -92,12 +117,12 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
             return Error::from_syscall("fsync", err, tmp);
         }
     }
+    if (durability == Durability::Volatile) return replace_volatile(tmp, path);
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         int err = errno;
         ::unlink(tmp.c_str());
         return Error::from_syscall("rename", err, path.string());
     }
-    if (durability == Durability::Volatile) return ok();
     Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dfd.fd >= 0) ::fsync(dfd.fd);
     return ok();

@@ -21,6 +21,9 @@ enum class Durability { Durable, Volatile };
 
 // Writes `content` to `path` atomically: a temp file in the same folder, rename
 // over the target; Durable adds an fsync of the file and then of the folder.
+// Volatile exchanges the temp file with the target and removes the old one
+// (renameat2 RENAME_EXCHANGE; rename when there is no target yet): on ext4 a
+// rename over a file forces the new data out to disk, which Volatile need not.
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view content,
                                unsigned mode = 0644, Durability durability = Durability::Durable);
 
