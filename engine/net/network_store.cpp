@@ -3,9 +3,12 @@
 // other networks, the bridge of each bridge network and the root's nft rules.
 #include "engine/net/network_store.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <system_error>
 
@@ -17,6 +20,7 @@
 #include "engine/net/nat.h"
 #include "engine/net/netlink.h"
 #include "engine/net/network_files.h"
+#include "engine/sys/fd.h"
 
 namespace hako::net {
 
@@ -150,7 +154,10 @@ Result<void> ensure_network_bridge(const NetlinkSocket& sock, const NetworkRecor
 
 namespace {
 
-Result<NetworkRecord> create_locked(const fs::path& root, const NetworkSpec& spec) {
+// Exists while a network created with Activation::Later waits for its NAT rules.
+fs::path activation_marker(const fs::path& root) { return networks_dir(root) / "activate"; }
+
+Result<NetworkRecord> create_locked(const fs::path& root, const NetworkSpec& spec, Activation activation) {
     if (!valid_network_name(spec.name))
         return Error("invalid network name \"" + spec.name + "\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
     if (spec.driver != "bridge" && spec.driver != "host" && spec.driver != "none")
@@ -189,6 +196,15 @@ Result<NetworkRecord> create_locked(const fs::path& root, const NetworkSpec& spe
         undo();
         return std::move(written).error();
     }
+    if (activation == Activation::Later) {
+        sys::UniqueFd marker(::open(activation_marker(root).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+        if (!marker) {
+            int error = errno;
+            undo();
+            return Error::from_syscall("open", error, activation_marker(root).string());
+        }
+        return record;
+    }
     if (auto synced = sync_nat(root); !synced.ok()) {
         undo();
         (void)sync_nat(root);
@@ -199,10 +215,24 @@ Result<NetworkRecord> create_locked(const fs::path& root, const NetworkSpec& spe
 
 }  // namespace
 
-Result<NetworkRecord> create_network(const fs::path& root, const NetworkSpec& spec) {
-    auto record = TRY(create_locked(root, spec));
-    (void)dns::sync(root);
+Result<NetworkRecord> create_network(const fs::path& root, const NetworkSpec& spec, Activation activation) {
+    auto record = TRY(create_locked(root, spec, activation));
+    if (activation == Activation::Now) (void)dns::sync(root);
     return record;
+}
+
+Result<void> activate_networks(const fs::path& root) {
+    if (::access(activation_marker(root).c_str(), F_OK) != 0) return ok();
+    {
+        auto lock = TRY(lock_networks(root));
+        // Another activation may have done it while this one waited for the lock.
+        if (::access(activation_marker(root).c_str(), F_OK) != 0) return ok();
+        TRY(sync_nat(root));
+        if (::unlink(activation_marker(root).c_str()) != 0 && errno != ENOENT)
+            return Error::from_syscall("unlink", errno, activation_marker(root).string());
+    }
+    (void)dns::sync(root);
+    return ok();
 }
 
 Result<std::vector<NetworkRecord>> list_networks(const fs::path& root) { return read_networks(root); }

@@ -41,9 +41,20 @@ struct PublishedPort {
     std::string protocol;  // tcp | udp
 };
 
+// When create_network makes the NAT rules and the DNS responder follow the new
+// network: Now, before it returns; Later, in activate_networks, which `up` runs on
+// its own thread while it creates containers (their starts wait for it). A Later
+// create leaves ROOT/networks/activate behind until that is done, so a create cut
+// short by kill -9 is completed by the next activate_networks.
+enum class Activation { Now, Later };
+
 // Creates the network (record, bridge, NAT rules); a name in use, a malformed or
 // overlapping subnet, a gateway outside its subnet are errors and leave nothing.
-Result<NetworkRecord> create_network(const std::filesystem::path& root, const NetworkSpec& spec);
+Result<NetworkRecord> create_network(const std::filesystem::path& root, const NetworkSpec& spec,
+                                     Activation activation = Activation::Now);
+// Brings the NAT rules and the DNS responder in line with ROOT/networks when a Later
+// create left them behind; returns at once (one stat) when none did.
+Result<void> activate_networks(const std::filesystem::path& root);
 // Every network of the root, sorted by name.
 Result<std::vector<NetworkRecord>> list_networks(const std::filesystem::path& root);
 // By full id, name, or unique id prefix. Unknown → "network NAME not found".

@@ -103,7 +103,12 @@ public:
     virtual Result<std::string> image_id(const std::string& reference) = 0;
     // Makes the image present (pull or build as the request says); its id.
     virtual Result<std::string> ensure_image(const ImageRequest& request) = 0;
+    // Makes the network's record (and bridge); its packet filter rules and DNS may
+    // follow only in activate_networks, which runs before any container starts.
     virtual Result<void> create_network(const NetworkRequest& request) = 0;
+    // Finishes what create_network left for later (LocalEngine: NAT rules, the DNS
+    // responder). The executor runs it alongside the container creates.
+    virtual Result<void> activate_networks() { return ok(); }
     virtual Result<void> remove_network(const std::string& name) = 0;
     virtual Result<bool> network_exists(const std::string& name) = 0;
     virtual Result<void> create_volume(const VolumeRequest& request) = 0;

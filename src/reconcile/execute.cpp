@@ -1,6 +1,7 @@
 // This file implements the executor (execute.h): one thread per service that
 // waits for its dependencies' conditions and then applies its steps, after the
-// networks, volumes, images and orphan removals the services need.
+// networks, volumes, images and orphan removals the services need; the networks'
+// activation (NAT rules, DNS) runs beside the creates, and starts wait for it.
 #include "src/reconcile/execute.h"
 
 #include <algorithm>
@@ -42,6 +43,24 @@ public:
         std::lock_guard lock(mutex_);
         return error_;
     }
+    // The networks' activation (Engine::activate_networks) runs beside the creates;
+    // every start waits for it, and fails with its error.
+    void expect_activation() {
+        std::lock_guard lock(mutex_);
+        activated_ = false;
+    }
+    void networks_activated(std::optional<Error> error) {
+        std::lock_guard lock(mutex_);
+        activated_ = true;
+        activation_error_ = std::move(error);
+        changed_.notify_all();
+    }
+    Result<void> wait_networks() {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return activated_; });
+        if (activation_error_) return *activation_error_;
+        return ok();
+    }
 
 private:
     std::mutex mutex_;
@@ -49,6 +68,8 @@ private:
     std::map<std::string, std::optional<Error>> done_;
     std::map<std::string, std::vector<std::string>> ids_;
     std::optional<Error> error_;
+    bool activated_ = true;
+    std::optional<Error> activation_error_;
 };
 
 void sleep_for(std::chrono::milliseconds duration) { std::this_thread::sleep_for(duration); }
@@ -172,6 +193,7 @@ Result<std::string> apply_step(const ServicePlan& service, const ContainerStep& 
         report({"Container", step.name, "Created", Event::State::Done});
         if (service.start) {
             report({"Container", step.name, "Starting", Event::State::Working});
+            if (auto ready = board.wait_networks(); !ready.ok()) return fail(std::move(ready).error());
             if (auto started = engine.start_container(*id); !started.ok()) return fail(std::move(started).error());
             report({"Container", step.name, "Started", Event::State::Done});
         }
@@ -198,6 +220,7 @@ Result<std::string> apply_step(const ServicePlan& service, const ContainerStep& 
         }
         case Action::Start:
             report({"Container", step.name, "Starting", Event::State::Working});
+            if (auto ready = board.wait_networks(); !ready.ok()) return fail(std::move(ready).error());
             if (auto started = engine.start_container(step.existing_id); !started.ok()) return fail(std::move(started).error());
             report({"Container", step.name, "Started", Event::State::Done});
             return step.existing_id;
@@ -205,6 +228,7 @@ Result<std::string> apply_step(const ServicePlan& service, const ContainerStep& 
             report({"Container", step.name, "Restarting", Event::State::Working});
             if (auto stopped = engine.stop_container(step.existing_id, options.stop_timeout); !stopped.ok())
                 return fail(std::move(stopped).error());
+            if (auto ready = board.wait_networks(); !ready.ok()) return fail(std::move(ready).error());
             if (auto started = engine.start_container(step.existing_id); !started.ok()) return fail(std::move(started).error());
             report({"Container", step.name, "Started", Event::State::Done});
             return step.existing_id;
@@ -355,11 +379,24 @@ Result<void> execute(const Plan& plan, Engine& engine, const ExecuteOptions& opt
         }
     } end_starts{engine, starts};
     Board board;
+    // After the starter's fork (begin_parallel_starts wants the CLI single-threaded):
+    // the networks' NAT rules and DNS responder come up while the containers are created.
+    std::thread activation;
+    if (!plan.networks.empty()) {
+        board.expect_activation();
+        activation = std::thread([&] {
+            auto activated = engine.activate_networks();
+            if (activated.ok()) board.networks_activated(std::nullopt);
+            else board.networks_activated(std::move(activated).error().context("networks"));
+        });
+    }
     std::vector<std::thread> threads;
     threads.reserve(plan.services.size());
     for (const auto& service : plan.services)
         threads.emplace_back([&, &service = service] { run_service(service, engine, board, plan, options, report); });
     for (auto& thread : threads) thread.join();
+    if (activation.joinable()) activation.join();
+    if (auto activated = board.wait_networks(); !activated.ok()) return std::move(activated).error();
     // Every failure, one per line: several dependencies may fail independently.
     std::optional<Error> all;
     for (const auto& service : plan.services) {

@@ -67,6 +67,12 @@ Result<void> FakeEngine::create_network(const NetworkRequest& request) {
     return ok();
 }
 
+Result<void> FakeEngine::activate_networks() {
+    record("activate networks");
+    if (activation_error) return Error(*activation_error);
+    return ok();
+}
+
 Result<void> FakeEngine::remove_network(const std::string& name) {
     record("remove network " + name);
     std::lock_guard lock(mutex_);

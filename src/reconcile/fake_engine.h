@@ -22,6 +22,7 @@ public:
     };
     std::map<std::string, Behaviour> behaviour;  // by service
     std::map<std::string, std::string> images;   // reference → id
+    std::optional<std::string> activation_error;  // activate_networks fails with it
 
     // Adds an existing container as if an earlier `up` created it.
     void add_container(ObservedContainer container);
@@ -33,6 +34,7 @@ public:
     Result<std::string> image_id(const std::string& reference) override;
     Result<std::string> ensure_image(const ImageRequest& request) override;
     Result<void> create_network(const NetworkRequest& request) override;
+    Result<void> activate_networks() override;
     Result<void> remove_network(const std::string& name) override;
     Result<bool> network_exists(const std::string& name) override;
     Result<void> create_volume(const VolumeRequest& request) override;

@@ -148,8 +148,13 @@ Result<void> LocalEngine::create_network(const NetworkRequest& request) {
     spec.attachable = request.attachable;
     spec.labels = request.labels;
     spec.options = request.options;
-    TRY(net::create_network(store_.root().path(), spec));
+    TRY(net::create_network(store_.root().path(), spec, net::Activation::Later));
     return ok();
+}
+
+Result<void> LocalEngine::activate_networks() {
+    std::shared_lock lock(fork_mutex_);
+    return net::activate_networks(store_.root().path());
 }
 
 Result<void> LocalEngine::remove_network(const std::string& name) {

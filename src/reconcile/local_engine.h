@@ -24,6 +24,7 @@ public:
     Result<std::string> image_id(const std::string& reference) override;
     Result<std::string> ensure_image(const ImageRequest& request) override;
     Result<void> create_network(const NetworkRequest& request) override;
+    Result<void> activate_networks() override;
     Result<void> remove_network(const std::string& name) override;
     Result<bool> network_exists(const std::string& name) override;
     Result<void> create_volume(const VolumeRequest& request) override;
