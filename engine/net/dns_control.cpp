@@ -24,6 +24,7 @@
 #include "engine/net/dns_server.h"
 #include "engine/runtime/state.h"
 #include "engine/store/state_root.h"
+#include "engine/sys/fd.h"
 #include "engine/sys/file.h"
 #include "engine/sys/lock.h"
 
@@ -141,7 +142,15 @@ bool reload_and_wait(const fs::path& run_dir) {
 }
 
 Result<void> stop(pid_t pid, const fs::path& run_dir) {
+    // A pidfd says the moment it is gone (running_responder checked the pid's start
+    // time just before, so it is the responder's); without one, look every 10 ms.
+    sys::UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     if (::kill(pid, SIGTERM) != 0 && errno != ESRCH) return Error::from_syscall("kill", errno, "DNS responder");
+    if (pidfd) {
+        pollfd gone{pidfd.get(), POLLIN, 0};
+        while (::poll(&gone, 1, kStopTimeoutMs) < 0 && errno == EINTR) {
+        }
+    }
     for (int waited = 0; waited < kStopTimeoutMs; waited += 10) {
         if (!running_responder(run_dir)) return ok();
         std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -86,6 +86,17 @@ void add_endpoint(NetworkRecords& network, const json& endpoint) {
     }
 }
 
+// "<id>.json"; not the ".<id>.json.tmp-N" of an atomic write in progress.
+bool is_endpoint_file(const std::string& name) {
+    return !name.empty() && name[0] != '.' && name.size() > 5 && name.ends_with(".json");
+}
+
+void rebuild_names(NetworkRecords& network) {
+    network.names.clear();
+    network.reverse.clear();
+    for (const auto& [file, endpoint] : network.endpoints) add_endpoint(network, endpoint);
+}
+
 std::optional<NetworkRecords> load_network(const fs::path& dir, std::vector<std::string>* problems) {
     auto record = read_json(dir / "network.json", problems);
     if (!record) return std::nullopt;
@@ -105,9 +116,11 @@ std::optional<NetworkRecords> load_network(const fs::path& dir, std::vector<std:
     }
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir / "endpoints", ec)) {
-        if (entry.path().extension() != ".json") continue;
-        if (auto endpoint = read_json(entry.path(), problems)) add_endpoint(network, *endpoint);
+        if (!is_endpoint_file(entry.path().filename().string())) continue;
+        if (auto endpoint = read_json(entry.path(), problems))
+            network.endpoints[entry.path().filename().string()] = std::move(*endpoint);
     }
+    rebuild_names(network);
     return network;
 }
 
@@ -160,6 +173,20 @@ std::vector<NetworkRecords> load_networks(const fs::path& root, std::vector<std:
     }
     std::sort(networks.begin(), networks.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     return networks;
+}
+
+void update_endpoint(NetworkRecords& network, const fs::path& root, const std::string& file,
+                     std::vector<std::string>* problems) {
+    if (!is_endpoint_file(file)) return;
+    fs::path path = root / "networks" / network.id / "endpoints" / file;
+    std::error_code ec;
+    std::optional<json> endpoint;
+    if (fs::exists(path, ec)) endpoint = read_json(path, problems);
+    if (endpoint)
+        network.endpoints[file] = std::move(*endpoint);
+    else
+        network.endpoints.erase(file);
+    rebuild_names(network);
 }
 
 bool any_bridge_network(const fs::path& root) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/net/dns_packet.h"
 #include "engine/sys/error.h"
 
@@ -41,6 +43,9 @@ struct NetworkRecords {
     std::vector<IpAddress> gateways;           // where the responder listens (IPv4 only today)
     std::map<std::string, NameEntry> names;    // lower-case name → its addresses
     std::map<std::string, std::vector<std::string>> reverse;  // reverse name → PTR targets
+    // The endpoint files read, by file name ("<container id>.json"): names and reverse
+    // are rebuilt from them when one changes, without reading the others again.
+    std::map<std::string, nlohmann::json> endpoints;
 
     bool contains(const IpAddress& source) const;
 };
@@ -49,6 +54,11 @@ struct NetworkRecords {
 // skipped (with a line in `problems`), so one damaged record never silences a network.
 std::vector<NetworkRecords> load_networks(const std::filesystem::path& root,
                                           std::vector<std::string>* problems = nullptr);
+// Reads one endpoint file of `network` again (ROOT/networks/<id>/endpoints/FILE), or
+// forgets it when it is gone, and rebuilds the network's names and PTRs: an attach or
+// detach costs the responder one file, not every endpoint of the root.
+void update_endpoint(NetworkRecords& network, const std::filesystem::path& root, const std::string& file,
+                     std::vector<std::string>* problems = nullptr);
 // True when ROOT/networks holds at least one bridge network with an IPv4 gateway.
 bool any_bridge_network(const std::filesystem::path& root);
 

@@ -157,6 +157,9 @@ private:
     std::vector<Listener> listeners_;
     bool listeners_dirty_ = true;
     bool watch_failed_ = false;
+    // What each inotify watch is of: a network's endpoints folder (its id), or "" for
+    // ROOT, ROOT/networks and a network's own folder, whose changes reload everything.
+    std::unordered_map<int, std::string> watched_endpoints_;
     std::unordered_map<uint64_t, Connection> connections_;
     uint64_t next_serial_ = 1;
     std::unordered_map<uint64_t, Client> clients_;  // forwarded queries awaiting a reply
@@ -324,11 +327,13 @@ void Server::watch_tree() {
         for (const fs::path& dir : {entry.path(), entry.path() / "endpoints"}) {
             // A folder not there yet is announced by its parent's watch; any other failure
             // (the inotify limit) means changes could go unseen: read everything each time.
-            if (::inotify_add_watch(inotify_fd_.get(), dir.c_str(), kDirEvents) < 0 && errno != ENOENT &&
-                errno != ENOTDIR && !watch_failed_) {
+            int watch = ::inotify_add_watch(inotify_fd_.get(), dir.c_str(), kDirEvents);
+            if (watch < 0 && errno != ENOENT && errno != ENOTDIR && !watch_failed_) {
                 watch_failed_ = true;
                 log("inotify_add_watch " + dir.string() + ": " + std::strerror(errno) + "; reloading on every sync");
             }
+            if (watch >= 0 && dir.filename() == "endpoints")
+                watched_endpoints_[watch] = entry.path().filename().string();
         }
     }
 }
@@ -363,20 +368,51 @@ void Server::on_control() {
     }
 }
 
-// Reads all pending inotify events; any event means the tree changed.
+// Reads all pending inotify events. An endpoint file written or removed (an attach,
+// a detach) is read alone into its network's records; any other change (a network
+// created or removed, a lost event) reloads everything.
 void Server::drain_inotify() {
     alignas(inotify_event) char buffer[4096];
-    bool changed = false;
+    bool everything = false;
+    std::vector<std::pair<std::string, std::string>> endpoints;  // network id, file name
     for (;;) {
         ssize_t n = ::read(inotify_fd_.get(), buffer, sizeof buffer);
-        if (n > 0) {
-            changed = true;
-            continue;
-        }
         if (n < 0 && errno == EINTR) continue;
-        break;
+        if (n <= 0) break;
+        for (ssize_t at = 0; at + static_cast<ssize_t>(sizeof(inotify_event)) <= n;) {
+            const auto* event = reinterpret_cast<const inotify_event*>(buffer + at);
+            at += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+            auto watched = watched_endpoints_.find(event->wd);
+            if (event->mask & IN_IGNORED) {
+                if (watched != watched_endpoints_.end()) watched_endpoints_.erase(watched);
+                everything = true;
+                continue;
+            }
+            std::string name = event->len > 0 ? std::string(event->name) : std::string();
+            if (watched == watched_endpoints_.end() || (event->mask & (IN_Q_OVERFLOW | IN_DELETE_SELF | IN_MOVE_SELF)) ||
+                name.empty()) {
+                everything = true;
+                continue;
+            }
+            if (name[0] == '.') continue;  // an atomic write's temporary file: its rename follows
+            endpoints.emplace_back(watched->second, std::move(name));
+        }
     }
-    if (changed) reload();
+    if (everything) {
+        reload();
+        return;
+    }
+    for (const auto& [network_id, file] : endpoints) {
+        auto found = std::find_if(networks_.begin(), networks_.end(),
+                                  [&](const NetworkRecords& candidate) { return candidate.id == network_id; });
+        if (found == networks_.end()) {  // a network not read yet
+            reload();
+            return;
+        }
+        std::vector<std::string> problems;
+        update_endpoint(*found, options_.root, file, &problems);
+        for (const std::string& problem : problems) log("skipped " + problem);
+    }
 }
 
 const NetworkRecords* Server::network(const std::string& id) const {

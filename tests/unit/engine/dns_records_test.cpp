@@ -58,6 +58,11 @@ const NetworkRecords& by_id(const std::vector<NetworkRecords>& networks, const s
     throw 0;
 }
 
+bool knows(const NetworkRecords& network, const std::string& name) {
+    std::mt19937 random(1);
+    return lookup(network, Question{name, static_cast<uint16_t>(RecordType::A), 1}, random).known;
+}
+
 }  // namespace
 
 TEST_CASE("dns records: bridge networks are read, a broken endpoint file is skipped and reported") {
@@ -155,4 +160,38 @@ TEST_CASE("dns records: prefixes contain what they should") {
     CHECK_FALSE(Prefix::parse("x/8"));
     CHECK(Prefix::parse("fd00::/64")->contains(*IpAddress::parse("fd00::5")));
     CHECK_FALSE(Prefix::parse("fd00::/64")->contains(*IpAddress::parse("10.0.0.1")));
+}
+
+TEST_CASE("dns records: update_endpoint adds a new endpoint's names, forgets a removed one, keeps the others") {
+    auto dir = hako::sys::TempDir::create(fs::temp_directory_path(), "hako-dns-update");
+    REQUIRE(dir.ok());
+    fs::path root = dir->path();
+    write(root / "networks/n1/network.json",
+          R"({"id":"n1","name":"p_default","driver":"bridge","subnets":[{"subnet":"10.202.12.0/24","gateway":"10.202.12.1"}]})");
+    write(root / "networks/n1/endpoints/c1.json",
+          R"({"container_id":"c1aaaaaaaaaaaaaaaaaa","container_name":"p-web-1","names":["web"],"ipv4":"10.202.12.2"})");
+    auto networks = load_networks(root);
+    REQUIRE(networks.size() == 1);
+    NetworkRecords& network = networks.front();
+    CHECK(knows(network, "web"));
+    CHECK_FALSE(knows(network, "db"));
+
+    write(root / "networks/n1/endpoints/c2.json",
+          R"({"container_id":"c2bbbbbbbbbbbbbbbbbb","container_name":"p-db-1","names":["db"],"ipv4":"10.202.12.3"})");
+    update_endpoint(network, root, "c2.json");
+    CHECK(knows(network, "db"));
+    CHECK(knows(network, "p-db-1"));
+    CHECK(knows(network, "web"));
+    CHECK(network.reverse.count("3.12.202.10.in-addr.arpa") == 1);
+
+    // An atomic write's temporary file is not an endpoint.
+    write(root / "networks/n1/endpoints/.c3.json.tmp-1", R"({"container_name":"p-tmp-1","ipv4":"10.202.12.4"})");
+    update_endpoint(network, root, ".c3.json.tmp-1");
+    CHECK_FALSE(knows(network, "p-tmp-1"));
+
+    fs::remove(root / "networks/n1/endpoints/c1.json");
+    update_endpoint(network, root, "c1.json");
+    CHECK_FALSE(knows(network, "web"));
+    CHECK(network.reverse.count("2.12.202.10.in-addr.arpa") == 0);
+    CHECK(knows(network, "db"));
 }
