@@ -451,9 +451,23 @@ Result<void> attach(const container::RunContext& context, pid_t init_pid) {
     return ok();
 }
 
+namespace {
+
+// Whether any network holds an endpoint file of the container: one stat per network,
+// no lock and no JSON, so the detach after a monitor that already detached is cheap.
+bool has_endpoints(const fs::path& root, const std::string& container_id) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(networks_dir(root), ec))
+        if (fs::exists(entry.path() / "endpoints" / (container_id + ".json"), ec)) return true;
+    return false;
+}
+
+}  // namespace
+
 void detach(const container::RunContext& context) {
     const fs::path& root = root_of(context);
     release_ports(context.record.id);
+    if (!has_endpoints(root, context.record.id)) return;
     {
         auto lock = lock_networks(root);
         if (!lock.ok()) return;
@@ -462,10 +476,9 @@ void detach(const container::RunContext& context) {
     (void)dns::sync(root);
 }
 
-Result<void> on_remove(const container::RunContext& context) {
-    detach(context);
-    return ok();
-}
+// Both callers (container::remove_container, the monitor's --rm path) detach just
+// before: the endpoints are gone already.
+Result<void> on_remove(const container::RunContext&) { return ok(); }
 
 Result<void> connect_container(const fs::path& root, const std::string& network, const std::string& container,
                                const ConnectOptions& options) {
