@@ -65,7 +65,7 @@ Json list_or_map_to_map(NormalizeContext& context, const Json& value, const std:
 // Normalises a service's environment and env_file (normalize_environment.cpp).
 void normalize_environment(NormalizeContext& context, Json& service, const std::string& path);
 // Normalises services.<name>.ports; entries that fail are reported at their mark.
-Json normalize_ports(NormalizeContext& context, const Json& ports, const std::string& path);
+Json normalize_ports(NormalizeContext& context, Json ports, const std::string& path);
 // Normalises one services.<name>.volumes entry (short string or long map).
 Json normalize_volume(NormalizeContext& context, Json volume, const std::string& path);
 // Normalises one service in place (everything but the implicit networks).

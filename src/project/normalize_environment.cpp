@@ -42,11 +42,28 @@ void normalize_environment(NormalizeContext& context, Json& service, const std::
     if (service.contains("environment")) {
         const std::string environment_path = path_join(path, "environment");
         Json listed = list_or_map_to_map(context, service["environment"], environment_path, nullptr);
-        for (auto it = listed.begin(); it != listed.end(); ++it) {
-            if (it.value().is_null()) {
-                if (auto value = context.project.environment.get(it.key())) environment[it.key()] = *value;
-            } else {
-                environment[it.key()] = scalar_to_string(it.value());
+        if (listed.is_object()) {
+            // Its values are strings or null (bare keys): resolve those in place.
+            auto& members = listed.get_ref<Json::object_t&>();
+            for (auto it = members.begin(); it != members.end();) {
+                if (!it->second.is_null()) {
+                    if (!it->second.is_string()) it->second = scalar_to_string(it->second);
+                    ++it;
+                } else if (auto value = context.project.environment.get(it->first)) {
+                    it->second = std::move(*value);
+                    ++it;
+                } else {
+                    it = members.erase(it);
+                }
+            }
+            environment = std::move(listed);
+        } else {
+            for (auto it = listed.begin(); it != listed.end(); ++it) {
+                if (it.value().is_null()) {
+                    if (auto value = context.project.environment.get(it.key())) environment[it.key()] = *value;
+                } else {
+                    environment[it.key()] = scalar_to_string(it.value());
+                }
             }
         }
     }

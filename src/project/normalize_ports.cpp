@@ -95,36 +95,42 @@ std::optional<std::string> parse_port_spec(const std::string& spec, Json& out) {
     }
     if (!valid_protocol(protocol)) return "invalid protocol " + protocol;
     for (uint32_t i = 0; i < container_range->size(); ++i) {
-        Json entry = {{"mode", "ingress"}, {"target", container_range->first + i}, {"protocol", protocol}};
+        Json entry = Json::object();
+        auto& members = entry.get_ref<Json::object_t&>();
+        members.emplace("mode", "ingress");
+        members.emplace("target", container_range->first + i);
+        members.emplace("protocol", protocol);
         if (host_range) {
             if (container_range->size() == 1 && host_range->size() > 1) {
                 // One container port, a host range: the engine picks a free one in it.
-                entry["published"] = host;
+                members.emplace("published", host);
             } else {
-                entry["published"] = std::to_string(host_range->first + i);
+                members.emplace("published", std::to_string(host_range->first + i));
             }
         }
-        if (!ip.empty()) entry["host_ip"] = ip;
+        if (!ip.empty()) members.emplace("host_ip", ip);
         out.push_back(std::move(entry));
     }
     return std::nullopt;
 }
 
 // Completes a long-form entry: defaults, integer target, string published.
+// Each key is looked up once.
 void normalize_long_port(NormalizeContext& context, Json entry, const std::string& path, Json& out) {
-    if (!entry.contains("mode")) entry["mode"] = "ingress";
-    if (!entry.contains("protocol")) entry["protocol"] = "tcp";
-    if (entry["protocol"].is_string()) entry["protocol"] = lowercase(entry["protocol"].get<std::string>());
-    if (!entry["protocol"].is_string() || !valid_protocol(entry["protocol"].get<std::string>()))
-        context.error(path_join(path, "protocol"), "invalid protocol " + entry["protocol"].dump());
-    if (entry.contains("target")) {
-        Json& target = entry["target"];
+    auto& members = entry.get_ref<Json::object_t&>();
+    members.emplace("mode", "ingress");  // only when absent
+    Json& protocol = members.emplace("protocol", "tcp").first->second;
+    if (protocol.is_string()) protocol = lowercase(protocol.get<std::string>());
+    if (!protocol.is_string() || !valid_protocol(protocol.get_ref<const std::string&>()))
+        context.error(path_join(path, "protocol"), "invalid protocol " + protocol.dump());
+    if (auto it = members.find("target"); it != members.end()) {
+        Json& target = it->second;
         std::optional<uint32_t> port;
         if (target.is_number_unsigned() || target.is_number_integer()) {
             auto value = target.get<int64_t>();
             if (value >= 0 && value <= 65535) port = static_cast<uint32_t>(value);
         } else if (target.is_string()) {
-            port = parse_port_number(target.get<std::string>());
+            port = parse_port_number(target.get_ref<const std::string&>());
         }
         if (port) {
             target = *port;
@@ -134,10 +140,10 @@ void normalize_long_port(NormalizeContext& context, Json entry, const std::strin
     } else {
         context.error(path, "a port needs a target");
     }
-    if (entry.contains("published")) {
-        Json& published = entry["published"];
+    if (auto it = members.find("published"); it != members.end()) {
+        Json& published = it->second;
         if (published.is_number_integer() || published.is_number_unsigned()) published = published.dump();
-        if (!published.is_string() || !parse_port_range(published.get<std::string>()))
+        if (!published.is_string() || !parse_port_range(published.get_ref<const std::string&>()))
             context.error(path_join(path, "published"), "invalid published port " + published.dump());
     }
     out.push_back(std::move(entry));
@@ -145,22 +151,23 @@ void normalize_long_port(NormalizeContext& context, Json entry, const std::strin
 
 }  // namespace
 
-Json normalize_ports(NormalizeContext& context, const Json& ports, const std::string& path) {
+Json normalize_ports(NormalizeContext& context, Json ports, const std::string& path) {
     if (!ports.is_array()) {
         context.error(path, "ports must be a list");
         return ports;
     }
     Json out = Json::array();
+    out.get_ref<Json::array_t&>().reserve(ports.size());
     std::vector<size_t> origin;  // out index → ports index, to move marks along
     for (size_t i = 0; i < ports.size(); ++i) {
-        const Json& entry = ports[i];
+        Json& entry = ports[i];
         const std::string entry_path = path_index(path, i);
         if (entry.is_object()) {
-            normalize_long_port(context, entry, entry_path, out);
+            normalize_long_port(context, std::move(entry), entry_path, out);
         } else if (entry.is_string() || entry.is_number_unsigned() || entry.is_number_integer()) {
             std::string spec = entry.is_string() ? entry.get<std::string>() : entry.dump();
             if (context.uninterpolated(spec)) {
-                out.push_back(entry);
+                out.push_back(std::move(entry));
             } else if (auto problem = parse_port_spec(spec, out))
                 context.error(entry_path, "invalid port \"" + spec + "\": " + *problem);
         } else {

@@ -485,7 +485,8 @@ void normalize_service(Context& context, const std::string& name, Json& service)
     if (!service.contains("image") && !service.contains("build") && !service.contains("provider"))
         context.error(path, "service \"" + name + "\" has neither an image nor a build context specified");
 
-    if (service.contains("ports")) service["ports"] = normalize_ports(context, service["ports"], path_join(path, "ports"));
+    if (auto ports = service.find("ports"); ports != service.end())
+        *ports = normalize_ports(context, std::move(*ports), path_join(path, "ports"));
     if (service.contains("expose")) {
         string_to_list(service, "expose");
         if (service["expose"].is_array())

@@ -7,10 +7,6 @@
 namespace hako::project::detail {
 namespace {
 
-bool is_file_path(const std::string& source) {
-    return !source.empty() && (source[0] == '.' || source[0] == '/' || source[0] == '~');
-}
-
 bool is_propagation(const std::string& option) {
     return option == "rprivate" || option == "private" || option == "rshared" || option == "shared" ||
            option == "rslave" || option == "slave";
@@ -18,37 +14,47 @@ bool is_propagation(const std::string& option) {
 
 std::optional<std::string> parse_short_volume(const std::string& spec, Json& volume) {
     if (spec.empty()) return "empty volume spec";
-    std::vector<std::string> fields;
-    size_t start = 0;
-    while (true) {
-        size_t colon = spec.find(':', start);
-        fields.push_back(spec.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
-        if (colon == std::string::npos) break;
+    // SOURCE:TARGET:OPTIONS at most; every section is checked for emptiness
+    // before the count, as the messages have always been chosen.
+    std::string_view fields[3];
+    size_t count = 0;
+    bool empty_field = false;
+    const std::string_view text(spec);
+    for (size_t start = 0;;) {
+        size_t colon = text.find(':', start);
+        std::string_view field = text.substr(start, colon == std::string_view::npos ? std::string_view::npos
+                                                                                      : colon - start);
+        empty_field |= field.empty();
+        if (count < 3) fields[count] = field;
+        ++count;
+        if (colon == std::string_view::npos) break;
         start = colon + 1;
     }
-    for (const auto& field : fields)
-        if (field.empty()) return "empty section between colons";
-    if (fields.size() > 3) return "too many colons";
-    std::string source = fields.size() >= 2 ? fields[0] : "";
-    std::string target = fields.size() >= 2 ? fields[1] : fields[0];
+    if (empty_field) return "empty section between colons";
+    if (count > 3) return "too many colons";
+    std::string_view source = count >= 2 ? fields[0] : std::string_view();
+    std::string_view target = count >= 2 ? fields[1] : fields[0];
     volume = Json::object();
-    if (!source.empty()) volume["source"] = source;
-    volume["target"] = target;
-    const bool bind = is_file_path(source);
-    volume["type"] = bind ? "bind" : "volume";
+    auto& members = volume.get_ref<Json::object_t&>();
+    if (!source.empty()) members.emplace("source", std::string(source));
+    members.emplace("target", std::string(target));
+    const bool bind = !source.empty() && (source[0] == '.' || source[0] == '/' || source[0] == '~');
+    members.emplace("type", bind ? "bind" : "volume");
     if (bind) {
         // Short binds create a missing host path, as docker-compose always did.
-        volume["bind"] = {{"create_host_path", true}};
+        Json options = Json::object();
+        options.get_ref<Json::object_t&>().emplace("create_host_path", true);
+        members.emplace("bind", std::move(options));
     } else {
-        volume["volume"] = Json::object();
+        members.emplace("volume", Json::object());
     }
-    if (fields.size() == 3) {
+    if (count == 3) {
         size_t position = 0;
-        const std::string& options = fields[2];
+        const std::string_view options = fields[2];
         while (position <= options.size()) {
             size_t comma = options.find(',', position);
-            if (comma == std::string::npos) comma = options.size();
-            std::string option = options.substr(position, comma - position);
+            if (comma == std::string_view::npos) comma = options.size();
+            std::string option(options.substr(position, comma - position));
             position = comma + 1;
             if (option == "ro") {
                 volume["read_only"] = true;
@@ -88,26 +94,32 @@ Json normalize_volume(NormalizeContext& context, Json entry, const std::string& 
         return entry;
     }
 
-    const std::string type = volume["type"].get<std::string>();
-    if (volume.contains("target") && volume["target"].is_string()) {
-        volume["target"] = clean_path(volume["target"].get<std::string>());
+    // One lookup per key (the map is searched once, not by contains() and again by []).
+    auto& members = volume.get_ref<Json::object_t&>();
+    const auto end = members.end();
+    const std::string type = members.find("type")->second.get<std::string>();
+    if (auto target = members.find("target"); target != end && target->second.is_string()) {
+        target->second = clean_path(target->second.get_ref<const std::string&>());
     } else {
         context.error(path, "a volume needs a target");
     }
     if (type == "bind") {
-        if (volume.contains("source") && volume["source"].is_string()) {
-            volume["source"] = context.absolute_path(volume["source"].get<std::string>());
+        if (auto source = members.find("source"); source != end && source->second.is_string()) {
+            source->second = context.absolute_path(source->second.get_ref<const std::string&>());
         } else {
             context.error(path, "a bind mount needs a source");
         }
-    } else if (type == "volume" && !volume.contains("volume")) {
-        volume["volume"] = Json::object();
+    } else if (type == "volume" && members.find("volume") == end) {
+        members.emplace("volume", Json::object());
     }
-    if (volume.contains("read_only") && volume["read_only"] == false) volume.erase("read_only");
-    if (volume.contains("bind") && volume["bind"].is_object() && !volume["bind"].contains("create_host_path"))
-        volume["bind"]["create_host_path"] = true;
-    if (volume.contains("tmpfs") && volume["tmpfs"].is_object() && volume["tmpfs"].contains("size")) {
-        Json& size = volume["tmpfs"]["size"];
+    if (auto read_only = members.find("read_only"); read_only != end && read_only->second == false)
+        members.erase(read_only);
+    if (auto bind = members.find("bind"); bind != end && bind->second.is_object() &&
+                                          !bind->second.contains("create_host_path"))
+        bind->second["create_host_path"] = true;
+    if (auto tmpfs = members.find("tmpfs"); tmpfs != end && tmpfs->second.is_object() &&
+                                            tmpfs->second.contains("size")) {
+        Json& size = tmpfs->second["size"];
         std::optional<int64_t> bytes;
         if (size.is_number_integer() || size.is_number_unsigned()) bytes = size.get<int64_t>();
         if (size.is_string()) bytes = parse_size(size.get<std::string>());
