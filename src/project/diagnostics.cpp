@@ -74,12 +74,42 @@ void MarkTable::append_step(std::string& out, const Entry& entry) const {
     out.append(keys_, entry.key_offset, entry.key_size);
 }
 
+// Whether entry's step, appended to a path of `length` characters that is a
+// prefix of `target`, agrees with `target` over their common length: what a
+// child's path must do to be at, under or above `target`. A sibling list is
+// scanned without spelling each sibling's path (services with many siblings).
+// An entry's key is keys[offset, size), or an item's index is `offset` when
+// size is UINT32_MAX (MarkTable::kIndexKey).
+static bool step_agrees(std::string_view target, size_t length, std::string_view keys, uint32_t offset,
+                        uint32_t size) {
+    if (length >= target.size()) return true;
+    std::string_view rest = target.substr(length);
+    if (size == UINT32_MAX) {
+        char digits[16];
+        digits[0] = '[';
+        char* end = std::to_chars(digits + 1, digits + sizeof digits - 1, offset).ptr;
+        *end++ = ']';
+        std::string_view step(digits, size_t(end - digits));
+        size_t n = std::min(step.size(), rest.size());
+        return step.substr(0, n) == rest.substr(0, n);
+    }
+    if (length > 0) {
+        if (rest[0] != '.') return false;
+        rest.remove_prefix(1);
+    }
+    std::string_view key = keys.substr(offset, size);
+    size_t n = std::min(key.size(), rest.size());
+    return key.substr(0, n) == rest.substr(0, n);
+}
+
 void MarkTable::find_under(uint32_t index, std::string& path, std::string_view target,
                            std::optional<std::pair<size_t, uint32_t>>& best) const {
     if (!best || path.size() >= best->first) best = std::pair{path.size(), index};
     const uint32_t end = index + entries_[index].subtree;
     const size_t length = path.size();
     for (uint32_t child = index + 1; child < end; child += entries_[child].subtree) {
+        const Entry& entry = entries_[child];
+        if (!step_agrees(target, length, keys_, entry.key_offset, entry.key_size)) continue;
         append_step(path, entries_[child]);
         if (is_at_or_under(target, path)) find_under(child, path, target, best);
         path.resize(length);
@@ -102,6 +132,9 @@ void MarkTable::visit_under(uint32_t index, std::string& path, std::string_view 
     const uint32_t end = index + entries_[index].subtree;
     const size_t length = path.size();
     for (uint32_t child = index + 1; child < end; child += entries_[child].subtree) {
+        const Entry& entry = entries_[child];
+        // A child that does not agree with `from` would visit nothing.
+        if (!inside && !step_agrees(from, length, keys_, entry.key_offset, entry.key_size)) continue;
         append_step(path, entries_[child]);
         visit_under(child, path, from, visit);
         path.resize(length);
