@@ -51,6 +51,12 @@ svc db 1 'echo db one >&2; sleep 60'
 svc job 1 'echo job done; exit 3'
 svc web 2 'trap "exit 0" TERM; while true; do sleep 0.1; done'
 sleep 2
+# On a busy machine 2 s may not be enough: job must have exited and web-1 printed its second line.
+"$HAKO" --root "$R" container wait vw-job-1 >/dev/null 2>&1
+for _ in $(seq 1000); do
+  [[ $("$HAKO" --root "$R" container logs vw-web-1 2>/dev/null) == *"web two"* ]] && break
+  sleep 0.01
+done
 
 # ps
 check "ps lists the running containers by service and number" "$(h ps | awk 'NR>1 {print $1}' | tr '\n' ' ')" "vw-db-1 vw-web-1 vw-web-2 "

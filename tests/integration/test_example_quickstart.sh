@@ -91,7 +91,8 @@ curl -sS --max-time 20 "$url/" | grep -q 'Redis</td><td>7\.'; check "the page sh
 # --- the worker takes the jobs the views queued ---
 worker_done() { [[ $(stat_of jobs_processed) -ge 2 && $(stat_of jobs_queued) == 0 ]]; }
 poll 15 worker_done; check "the worker took every queued job" "$?" "0"
-c logs worker 2>/dev/null | grep -q 'worker: job 2 done: visit'; check "the worker logs its jobs" "$?" "0"
+worker_logged() { c logs worker 2>/dev/null | grep -q 'worker: job 2 done: visit'; }
+poll 10 worker_logged; check "the worker logs its jobs" "$?" "0"
 check "the worker is seen by the API" "$(stat_of worker_seen_seconds_ago | grep -c '^[0-9]')" "1"
 
 # --- the db's data is on the named volume ---

@@ -56,6 +56,17 @@ contains() {  # contains DESCRIPTION TEXT NEEDLE
     failures=$((failures + 1))
   fi
 }
+# As contains, for a log: the monitor writes a line a moment after the container
+# printed it, so the log is read again (10 ms steps, at most 10 s) until it has it.
+log_contains() {  # log_contains DESCRIPTION SERVICE NEEDLE
+  local text
+  for _ in $(seq 1000); do
+    text=$(h logs "$2" 2>&1)
+    [[ $text == *"$3"* ]] && break
+    sleep 0.01
+  done
+  contains "$1" "$text" "$3"
+}
 # The body of GET PATH from 127.0.0.1:PORT on the host; fails when nothing answers.
 get() { printf 'GET %s HTTP/1.0\r\n\r\n' "$2" | $BB nc -w 2 127.0.0.1 "$1" 2>/dev/null | sed '1,/^\r*$/d' | grep .; }
 # In a container: the last line of GET / from ADDRESS PORT (busybox's wget is not
@@ -96,7 +107,7 @@ before "migrate: app is created only once the migration exited" "$R/migrate.out"
 state=$(h ps -a --format json | tr '}' '\n' | grep '"Name":"migrate-migrate-1"')
 contains "migrate: the one-shot exited" "$state" '"State":"exited"'
 contains "migrate: with status 0" "$state" '"ExitCode":0'
-contains "migrate: the migration ran" "$(h logs migrate)" "migrate: schema 0 -> 2"
+log_contains "migrate: the migration ran" migrate "migrate: schema 0 -> 2"
 check "migrate: app serves the migrated schema version" "$(get 18101 /)" "app: schema version 2"
 h down -v >/dev/null 2>&1
 check "migrate: down -v leaves nothing" "$(leftovers)" ""
@@ -134,7 +145,7 @@ get 18103 / >/dev/null
 check "dev-override: ports: !override drops the base's port" "$?" "1"
 sed -i 's/Hello from the site folder/Edited live/' site/index.html
 contains "dev-override: the bind-mounted source shows an edit at once" "$(get 18104 /)" "Edited live"
-contains "dev-override: the override's command (httpd -vv) logs requests" "$(h logs web)" "url:/cgi-bin/env"
+log_contains "dev-override: the override's command (httpd -vv) logs requests" web "url:/cgi-bin/env"
 h -f compose.yaml -f compose.prod.yaml up -d --wait >"$R/prod.out" 2>&1
 check "dev-override: up with -f compose.yaml -f compose.prod.yaml" "$?" "0"
 contains "dev-override: the container is recreated for prod" "$(cat "$R/prod.out")" "devoverride-web-1  Recreate"
@@ -164,7 +175,7 @@ check "profiles: run names seed, which turns tools on" "$(h run --rm seed 2>/dev
 check "profiles: run backup sees seed's file" "$(h run --rm backup 2>/dev/null)" "backup: 1 files in /data"
 h up -d backup >/dev/null 2>&1
 check "profiles: up naming backup starts it without --profile" "$?" "0"
-contains "profiles: backup ran" "$(h logs backup)" "backup: 1 files in /data"
+log_contains "profiles: backup ran" backup "backup: 1 files in /data"
 h down -v >/dev/null 2>&1
 check "profiles: down -v removes profiled services too, and leaves nothing" "$(leftovers)" ""
 
@@ -238,7 +249,7 @@ contains "include: its variables come from its env_file" "$model" "DB_NAME: shop
 h up -d --wait >/dev/null 2>&1
 check "include: up -d --wait succeeds" "$?" "0"
 check "include: one project, both services" "$(running)" "include-demo-app-1 include-demo-db-1 "
-contains "include: app reached db by name" "$(h logs app)" "app: got 2 lines of schema from db"
+log_contains "include: app reached db by name" app "app: got 2 lines of schema from db"
 contains "include: app serves db's file" "$(get 18107 /)" "CREATE TABLE customers"
 h down -v >/dev/null 2>&1
 check "include: down -v leaves nothing" "$(leftovers)" ""
