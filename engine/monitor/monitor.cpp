@@ -198,11 +198,13 @@ Result<void> Monitor::prepare() {
 // container up (an up killed with -9 leaves its monitors going; the next up starts
 // the same containers) waits here, and then finds it running. The lock goes with
 // this process (its fd is close-on-exec), once the state says running or failed.
+// The lock is on the container's folder itself: no file to create (an inode costs
+// here) and none left behind.
 Result<void> Monitor::take_setup_lock() {
-    setup_lock_.reset(::open((dir_ / "setup.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-    if (!setup_lock_) return Error::from_syscall("open", errno, (dir_ / "setup.lock").string());
+    setup_lock_.reset(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!setup_lock_) return Error::from_syscall("open", errno, dir_.string());
     while (::flock(setup_lock_.get(), LOCK_EX) != 0)
-        if (errno != EINTR) return Error::from_syscall("flock", errno, (dir_ / "setup.lock").string());
+        if (errno != EINTR) return Error::from_syscall("flock", errno, dir_.string());
     return ok();
 }
 
