@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <optional>
 #include <system_error>
 
 #include "engine/container/container_store.h"
@@ -21,6 +22,7 @@
 #include "engine/net/netlink.h"
 #include "engine/net/network_files.h"
 #include "engine/sys/fd.h"
+#include "engine/sys/lock.h"
 
 namespace hako::net {
 
@@ -154,6 +156,8 @@ Result<void> ensure_network_bridge(const NetlinkSocket& sock, const NetworkRecor
 
 namespace {
 
+constexpr const char* kHostSubnetLock = "/run/hako-subnets.lock";
+
 // Exists while a network created with Activation::Later waits for its NAT rules.
 fs::path activation_marker(const fs::path& root) { return networks_dir(root) / "activate"; }
 
@@ -179,6 +183,12 @@ Result<NetworkRecord> create_locked(const fs::path& root, const NetworkSpec& spe
     record.options = spec.options;
     if (spec.driver == "bridge") {
         record.bridge = "hk-" + record.id.substr(0, 12);
+        // Host-wide, across state roots: from choosing a subnet the host does not
+        // use to the bridge holding its address, so two roots creating networks at
+        // once never pick the same free subnet. Without /run writable, no lock.
+        std::optional<sys::FileLock> host_lock;
+        if (auto held = sys::FileLock::acquire(kHostSubnetLock, sys::LockMode::Exclusive); held.ok())
+            host_lock.emplace(std::move(*held));
         record.subnets = TRY(plan_subnets(root, spec, record.id));
         auto sock = TRY(NetlinkSocket::open());
         if (auto made = ensure_network_bridge(sock, record); !made.ok()) {
