@@ -402,7 +402,10 @@ void Server::drain_inotify() {
         reload();
         return;
     }
-    for (const auto& [network_id, file] : endpoints) {
+    for (const auto& endpoint : endpoints) {
+        // Named, not a structured binding: clang (the fuzz build) cannot capture those in a lambda.
+        const auto& network_id = endpoint.first;
+        const auto& file = endpoint.second;
         auto found = std::find_if(networks_.begin(), networks_.end(),
                                   [&](const NetworkRecords& candidate) { return candidate.id == network_id; });
         if (found == networks_.end()) {  // a network not read yet

@@ -172,12 +172,20 @@ Result<void> change_elements(const std::string& table, const std::vector<PortEle
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && failure) break;
         if (n < 0) return Error::from_syscall("recv", errno, "nftables batch of table " + table);
-        int remaining = static_cast<int>(n);
-        for (auto* h = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(h, remaining); h = NLMSG_NEXT(h, remaining)) {
-            if (h->nlmsg_type != NLMSG_ERROR) continue;
-            auto* err = static_cast<nlmsgerr*>(NLMSG_DATA(h));
-            if (err->error != 0 && failure == 0) failure = -err->error;
-            if (acks > 0) --acks;
+        // NLMSG_OK/NLMSG_NEXT spelt out on size_t: the macros mix int and __u32 (clang's -Wsign-compare).
+        size_t remaining = static_cast<size_t>(n);
+        for (size_t at = 0; remaining >= sizeof(nlmsghdr);) {
+            auto* h = reinterpret_cast<nlmsghdr*>(buffer + at);
+            if (h->nlmsg_len < sizeof(nlmsghdr) || h->nlmsg_len > remaining) break;
+            if (h->nlmsg_type == NLMSG_ERROR) {
+                auto* err = static_cast<nlmsgerr*>(NLMSG_DATA(h));
+                if (err->error != 0 && failure == 0) failure = -err->error;
+                if (acks > 0) --acks;
+            }
+            size_t step = NLMSG_ALIGN(h->nlmsg_len);
+            if (step >= remaining) break;
+            at += step;
+            remaining -= step;
         }
     }
     if (failure != 0)
