@@ -31,6 +31,16 @@ std::string human_size(size_t bytes) {
     return buf;
 }
 
+// Renames `tmp` over `path`; on failure `tmp` is removed.
+Result<void> rename_or_drop(const std::string& tmp, const std::filesystem::path& path) {
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        return Error::from_syscall("rename", err, path.string());
+    }
+    return ok();
+}
+
 // Puts the written `tmp` in place of `path` without making ext4 write it out. A
 // rename over an existing file makes ext4 (auto_da_alloc) allocate and write the
 // new file's blocks at once, and deleting it later frees them, a synchronous
@@ -47,12 +57,7 @@ Result<void> replace_volatile(const std::string& tmp, const std::filesystem::pat
         return Error::from_syscall("rename", err, path.string());
     }
     // ENOENT: nothing to replace yet; EINVAL: a filesystem without exchange.
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        int err = errno;
-        ::unlink(tmp.c_str());
-        return Error::from_syscall("rename", err, path.string());
-    }
-    return ok();
+    return rename_or_drop(tmp, path);
 }
 
 }  // namespace
@@ -118,11 +123,7 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
         }
     }
     if (durability == Durability::Volatile) return replace_volatile(tmp, path);
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        int err = errno;
-        ::unlink(tmp.c_str());
-        return Error::from_syscall("rename", err, path.string());
-    }
+    TRY(rename_or_drop(tmp, path));
     Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dfd.fd >= 0) ::fsync(dfd.fd);
     return ok();
