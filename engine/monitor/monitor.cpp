@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -20,6 +21,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -622,35 +624,127 @@ void close_other_fds(std::initializer_list<int> keep) {
     monitor.after_exit(report);
 }
 
+namespace {
+
+// The set-up's body in the monitor process, whichever way it was made.
+[[noreturn]] void become_monitor(const SpawnOptions& options, int status_fd) {
+    SpawnOptions own = options;
+    for (int* fd : {&own.attach_out, &own.attach_err})
+        if (*fd >= 0) *fd = ::fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+    int null_fd = ::open("/dev/null", O_RDWR);
+    for (int fd = 0; fd < 3; ++fd) ::dup2(null_fd, fd);
+    if (null_fd > 2) ::close(null_fd);
+    // Nothing else of the CLI stays open here (a copy of a client's own socket
+    // end would keep it from ever seeing the monitor go).
+    close_other_fds({status_fd, own.attach_out, own.attach_err, own.attach_socket});
+    Monitor monitor_body(own, status_fd);
+    monitor_body.run();
+}
+
+// The number of threads of this process (/proc/self/stat's 20th field); 0 if unknown.
+int thread_count() {
+    char text[1024];
+    sys::UniqueFd fd(::open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
+    if (!fd) return 0;
+    ssize_t n = ::read(fd.get(), text, sizeof text - 1);
+    if (n <= 0) return 0;
+    text[n] = '\0';
+    const char* p = std::strrchr(text, ')');  // the command name may hold spaces
+    for (int field = 2; p && field < 20; ++field) p = std::strchr(p + 1, ' ');
+    return p ? std::atoi(p + 1) : 0;
+}
+
+// What the two CLONE_VM children of spawn_shared read from the caller's memory.
+struct SharedSpawn {
+    const SpawnOptions* options;
+    int status_fd;
+    sigset_t caller_mask;
+    void* monitor_stack_top;
+};
+
+// The monitor (the grandchild): it runs in the caller's memory until its execve of
+// hako-monitor (or its _exit), while the caller and the session child wait.
+int shared_monitor_main(void* argument) {
+    const auto& spawn = *static_cast<const SharedSpawn*>(argument);
+    // The caller's handlers would run here on the caller's memory: none from now on.
+    struct sigaction fallback {};
+    fallback.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; ++s) {
+        struct sigaction current {};
+        if (s == SIGKILL || s == SIGSTOP || ::sigaction(s, nullptr, &current) != 0) continue;
+        if (current.sa_handler != SIG_DFL && current.sa_handler != SIG_IGN) ::sigaction(s, &fallback, nullptr);
+    }
+    // What an earlier monitor made in this memory is not this one's.
+    g_stop_pending = 0;
+    net::forget_held_ports(spawn.options->id);
+    sigprocmask(SIG_SETMASK, &spawn.caller_mask, nullptr);
+    become_monitor(*spawn.options, spawn.status_fd);
+}
+
+// The session child: a new session (the monitor is not its leader: no terminal it
+// opens becomes its controlling one), then the monitor, then gone, so that the
+// monitor is nobody's child but init's (or a subreaper's) once it runs.
+int shared_session_main(void* argument) {
+    ::setsid();
+    const auto& spawn = *static_cast<const SharedSpawn*>(argument);
+    pid_t monitor = ::clone(shared_monitor_main, spawn.monitor_stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, argument);
+    _exit(monitor < 0 ? 1 : 0);
+}
+
+// spawn without fork: both children share this process's memory (CLONE_VM, as
+// posix_spawn does) and it waits (CLONE_VFORK) until the monitor has exec'd
+// hako-monitor. A fork copied the page tables of a large process and then paid a
+// copy-on-write fault for every page either side wrote (malloc's bookkeeping
+// touches many), and the monitor's execve tore the copy down again: ~40% of a
+// set-up's time here. Only for a single-threaded caller: another thread would run
+// beside the monitor on the same heap. The monitor's stack is kept for the next
+// spawn (a starter spawns many): its pages stay faulted in.
+Result<pid_t> spawn_shared(const SpawnOptions& options, int status_fd) {
+    static runtime::InitStack monitor_stack;  // 8 MiB reserved, faulted in as used
+    static bool mapped = false;
+    if (!mapped) {
+        monitor_stack = TRY(runtime::InitStack::map());
+        mapped = true;
+    }
+    SharedSpawn spawn{&options, status_fd, {}, monitor_stack.top()};
+    // The session child needs little stack: a piece of this frame, idle meanwhile.
+    alignas(64) char session_stack[32 << 10];
+    // Blocked across the clones: no handler of this process may run in a child
+    // (on this memory) before the monitor has reset them.
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &spawn.caller_mask);
+    pid_t child = ::clone(shared_session_main, session_stack + sizeof session_stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
+                          &spawn);
+    int clone_errno = errno;
+    sigprocmask(SIG_SETMASK, &spawn.caller_mask, nullptr);
+    if (child < 0) return Error::from_syscall("clone", clone_errno, "monitor");
+    return child;
+}
+
+}  // namespace
+
 Result<Spawned> spawn(const SpawnOptions& options) {
     // One message per line: the reader takes a whole line in one read(2), and a
     // "started" that the same read would otherwise run into "exit" stays apart.
     int status[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, status) != 0)
         return Error::from_syscall("socketpair", errno, "status");
-    sys::UniqueFd read_end(status[0]);
-    pid_t child = ::fork();
-    if (child < 0) {
-        ::close(status[1]);
-        return Error::from_syscall("fork", errno, "monitor");
+    sys::UniqueFd read_end(status[0]), write_end(status[1]);
+    pid_t child = -1;
+    if (thread_count() == 1) {
+        child = TRY(spawn_shared(options, status[1]));
+    } else {
+        child = ::fork();
+        if (child < 0) return Error::from_syscall("fork", errno, "monitor");
+        if (child == 0) {
+            ::setsid();
+            pid_t monitor = ::fork();
+            if (monitor != 0) _exit(monitor < 0 ? 1 : 0);
+            become_monitor(options, status[1]);
+        }
     }
-    if (child == 0) {
-        ::setsid();
-        pid_t monitor = ::fork();
-        if (monitor != 0) _exit(monitor < 0 ? 1 : 0);
-        SpawnOptions own = options;
-        for (int* fd : {&own.attach_out, &own.attach_err})
-            if (*fd >= 0) *fd = ::fcntl(*fd, F_DUPFD_CLOEXEC, 3);
-        int null_fd = ::open("/dev/null", O_RDWR);
-        for (int fd = 0; fd < 3; ++fd) ::dup2(null_fd, fd);
-        if (null_fd > 2) ::close(null_fd);
-        // Nothing else of the CLI stays open here (a forked copy of a client's own
-        // socket end would keep it from ever seeing the monitor go).
-        close_other_fds({status[1], own.attach_out, own.attach_err, own.attach_socket});
-        Monitor monitor_body(own, status[1]);
-        monitor_body.run();
-    }
-    ::close(status[1]);
+    write_end.reset();
     int wait_status = 0;
     while (::waitpid(child, &wait_status, 0) < 0 && errno == EINTR) {
     }

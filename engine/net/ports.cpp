@@ -255,6 +255,13 @@ void hold_ports(const std::string& container_id, PortReservation reservation) {
 
 void release_ports(const std::string& container_id) { held().erase(container_id); }
 
+void forget_held_ports(const std::string& container_id) {
+    auto found = held().find(container_id);
+    if (found == held().end()) return;
+    for (auto& fd : found->second) (void)fd.release();
+    held().erase(found);
+}
+
 std::vector<int> held_port_sockets(const std::string& container_id) {
     std::vector<int> fds;
     if (auto found = held().find(container_id); found != held().end())

@@ -50,5 +50,9 @@ void release_ports(const std::string& container_id);
 // The sockets held for a container (still owned here): the monitor passes them on
 // when it execs hako-monitor, and hands them back with hold_ports on the exit path.
 std::vector<int> held_port_sockets(const std::string& container_id);
+// Drops what is held for a container WITHOUT closing it: for a monitor set up in
+// its spawner's memory (monitor::spawn), where an earlier monitor's entries name
+// fds of that monitor's process, not of this one.
+void forget_held_ports(const std::string& container_id);
 
 }  // namespace hako::net

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -59,7 +60,7 @@ bool send_reply(int socket, const std::string& text, int fd) {
 
 }  // namespace
 
-Result<std::unique_ptr<Starter>> Starter::launch(const std::filesystem::path& root) {
+Result<Starter::Helper> Starter::fork_helper(const std::filesystem::path& root) {
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
         return Error::from_syscall("socketpair", errno, "monitor starter");
@@ -74,20 +75,54 @@ Result<std::unique_ptr<Starter>> Starter::launch(const std::filesystem::path& ro
         for (int fd = 0; fd < 3; ++fd) ::dup2(null_fd, fd);
         serve(root);
     }
-    return std::unique_ptr<Starter>(new Starter(std::move(ours), pid));
+    return Helper{std::move(ours), pid};
+}
+
+Result<std::unique_ptr<Starter>> Starter::launch(const std::filesystem::path& root) {
+    std::unique_ptr<Starter> starter(new Starter());
+    long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+    size_t count = static_cast<size_t>(std::clamp(cpus, 1L, 4L));
+    for (size_t i = 0; i < count; ++i) {
+        auto helper = fork_helper(root);
+        if (!helper.ok()) {
+            if (starter->helpers_.empty()) return std::move(helper).error();
+            break;  // fewer helpers only make the starts take turns more
+        }
+        starter->helpers_.push_back(std::move(*helper));
+        starter->free_.push_back(i);
+    }
+    return starter;
 }
 
 Starter::~Starter() {
-    socket_.reset();
-    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-    }
+    for (auto& helper : helpers_) helper.socket.reset();
+    for (auto& helper : helpers_)
+        while (::waitpid(helper.pid, nullptr, 0) < 0 && errno == EINTR) {
+        }
 }
 
 Result<sys::UniqueFd> Starter::spawn_monitor(const std::string& id) {
     if (id.empty() || id.size() >= kMaxMessage) return Error("invalid container id \"" + id + "\"");
-    std::lock_guard lock(mutex_);
+    size_t index;
+    {
+        std::unique_lock lock(mutex_);
+        freed_.wait(lock, [&] { return !free_.empty(); });
+        index = free_.back();
+        free_.pop_back();
+    }
+    auto status = ask(helpers_[index], id);
+    {
+        std::lock_guard lock(mutex_);
+        free_.push_back(index);
+    }
+    freed_.notify_one();
+    return status;
+}
+
+// One request to one helper, which only this thread uses meanwhile.
+Result<sys::UniqueFd> Starter::ask(Helper& helper, const std::string& id) {
     for (;;) {
-        if (::send(socket_.get(), id.data(), id.size(), MSG_NOSIGNAL) >= 0) break;
+        if (::send(helper.socket.get(), id.data(), id.size(), MSG_NOSIGNAL) >= 0) break;
         if (errno != EINTR) return Error::from_syscall("send", errno, "monitor starter");
     }
     char reply[kMaxMessage];
@@ -99,7 +134,7 @@ Result<sys::UniqueFd> Starter::spawn_monitor(const std::string& id) {
     message.msg_control = control;
     message.msg_controllen = sizeof control;
     ssize_t n;
-    while ((n = ::recvmsg(socket_.get(), &message, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+    while ((n = ::recvmsg(helper.socket.get(), &message, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
     }
     if (n < 0) return Error::from_syscall("recvmsg", errno, "monitor starter");
     sys::UniqueFd status;
