@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config ninja-build git
   libyaml-cpp-dev libvalijson-dev nlohmann-json3-dev libcli11-dev
   libboost-dev libboost-graph-dev libboost-filesystem-dev
-  libnl-3-dev libnl-route-3-dev libnftables-dev
+  libnl-3-dev libnl-route-3-dev
   libspdlog-dev libfmt-dev catch2
   libarchive-dev libacl1-dev libzstd-dev liblz4-dev libseccomp-dev libssl-dev libcurl4-openssl-dev libcap-dev
   busybox-static runc iproute2 nftables

@@ -61,8 +61,8 @@ hako_library("hako_engine")
                  "pkgconfig::libseccomp", {public = true})
     -- spdlog and fmt header-only (see above): no library to link.
     add_defines("SPDLOG_FMT_EXTERNAL", "FMT_HEADER_ONLY=1", {public = true})
-    -- libcurl and libnftables are dlopen'd on first use (engine/sys/curl_api.h,
-    -- engine/net/nft_api.h): their headers only (both in the default include path).
+    -- libcurl is dlopen'd on first use (engine/sys/curl_api.h): its headers only
+    -- (in the default include path).
     add_includedirs("/usr/include/x86_64-linux-gnu", {public = true})
     add_deps("hako_monitor_log")
     add_syslinks("pthread", "dl")

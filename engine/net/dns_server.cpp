@@ -310,7 +310,7 @@ void Server::check_firewall(int64_t now) {
     if (networks_.empty()) return;
     if (auto ensured = net::ensure_forward_accepts(options_.root); !ensured.ok())
         log("FORWARD accepts: " + ensured.error().message);
-    malloc_trim(0);  // libnftables' caches are gone again: so is their memory
+    malloc_trim(0);  // what the check allocated goes back
 }
 
 void Server::watch_tree() {

@@ -1,9 +1,10 @@
 // This file declares hako's packet filter rules of a state root, kept in nftables:
-// one table per root whose chains (isolation between networks, no way out of
-// internal networks, masquerade) change with the networks, and whose published
-// ports are elements of four DNAT maps that each attach and detach add or delete
-// alone; plus accept rules in iptables-nft's `filter FORWARD` chains where
-// dockerd's DROP policy would otherwise stop hako's traffic.
+// one table per root with fixed chains (isolation between networks, no way out of
+// internal networks, masquerade) that look the networks' bridges up in sets, and
+// whose published ports are elements of four DNAT maps that each attach and detach
+// add or delete alone; plus accept rules in iptables-nft's `filter FORWARD` chains
+// where dockerd's DROP policy would otherwise stop hako's traffic. All of it is
+// written as nfnetlink transactions, without libnftables.
 #pragma once
 
 #include <filesystem>
@@ -20,11 +21,12 @@ namespace hako::net {
 // "hako_" + 10 hex digits of the root's path digest: parallel roots never share a table.
 std::string nat_table_name(const std::filesystem::path& root);
 
-// The nft script that brings the table in line with `networks` and the ports of
-// their running `endpoints` (by network id) in one transaction: the table and its
-// maps are kept, its chains and maps flushed and filled again. Pure: the unit tests read it.
-std::string render_nat_table(const std::string& table, const std::vector<NetworkRecord>& networks,
-                             const std::map<std::string, std::vector<Endpoint>>& endpoints);
+// The members of the table's interface sets for `networks`: every bridge network's
+// bridge ("bridges"; "pairs" holds "b . b" for each), the internal ones' apart.
+struct NatElements {
+    std::vector<std::string> bridges, internal;
+};
+NatElements nat_elements(const std::vector<NetworkRecord>& networks);
 
 // The DNAT map elements of one endpoint's published ports: IPv4 ports to its ipv4,
 // IPv6 ports to its ipv6 (host_ip "" gives both).

@@ -1,6 +1,6 @@
 // This file declares the loading of an optional shared library with dlopen and the
-// lookup of its entry points, for libraries only some commands need (libcurl,
-// libnftables): linked directly, every hako process would pay for relocating them.
+// lookup of its entry points, for libraries only some commands need (libcurl):
+// linked directly, every hako process would pay for relocating them.
 #pragma once
 
 #include <string>

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end: what every hako process pays at start. The binary needs only libc and
-# libm from the dynamic linker (libcurl and libnftables are dlopen'd on first use,
+# libm from the dynamic linker (libcurl is dlopen'd on first use,
 # the rest is linked in), and what it writes just before main's _exit arrives.
 source "$(dirname "$0")/lib.sh"
 

@@ -29,28 +29,16 @@ TEST_CASE("nat: table names differ per root and fit nft's limits") {
     CHECK(nat_table_name("/tmp/root-a") == a);
 }
 
-TEST_CASE("nat: isolation, masquerade only for non-internal networks, ports as map elements, the table kept") {
+TEST_CASE("nat: every bridge network's bridge is in the sets, the internal ones apart; other drivers are not") {
     auto outbound = network("aaa", "10.201.1.0/24", false);
     auto internal = network("bbb", "10.201.2.0/24", true);
-    Endpoint e;
-    e.container_id = "c1";
-    e.ipv4 = "10.201.1.2";
-    e.ports = {{"127.0.0.1", 8080, 80, "tcp"}, {"", 5353, 53, "udp"}};
-    std::string t = render_nat_table("hako_x", {outbound, internal}, {{"aaa", {e}}});
-    CHECK_THAT(t, Catch::StartsWith("add table inet hako_x\n"));
-    CHECK_THAT(t, !Catch::Contains("delete table"));
-    CHECK_THAT(t, Catch::Contains("flush chain inet hako_x forward"));
-    CHECK_THAT(t, Catch::Contains("flush map inet hako_x ports4_any"));
-    CHECK_THAT(t, Catch::Contains("iifname \"hk-aaa\" oifname != \"hk-aaa\" oifname \"hk-*\" drop"));
-    CHECK_THAT(t, Catch::Contains("ip saddr 10.201.1.0/24 oifname != \"hk-aaa\" masquerade"));
-    CHECK_THAT(t, !Catch::Contains("ip saddr 10.201.2.0/24 oifname != \"hk-bbb\" masquerade"));
-    CHECK_THAT(t, Catch::Contains("iifname \"hk-bbb\" oifname != \"hk-bbb\" drop"));
-    CHECK_THAT(t, Catch::Contains("oifname \"hk-bbb\" iifname != \"hk-bbb\" drop"));
-    CHECK_THAT(t, Catch::Contains("add element inet hako_x ports4_address { 127.0.0.1 . tcp . 8080 : 10.201.1.2 . 80 }"));
-    CHECK_THAT(t, Catch::Contains("add element inet hako_x ports4_any { udp . 5353 : 10.201.1.2 . 53 }"));
-    CHECK_THAT(t, Catch::Contains("oifname \"hk-aaa\" ip saddr 127.0.0.0/8 masquerade"));
-    // The element lines come after the maps are flushed, in the same script.
-    CHECK(t.find("flush map inet hako_x ports4_any") < t.find("add element inet hako_x ports4_any"));
+    NetworkRecord host;
+    host.id = "ccc";
+    host.driver = "host";
+    auto e = nat_elements({outbound, internal, host});
+    CHECK(e.bridges == std::vector<std::string>{"hk-aaa", "hk-bbb"});
+    CHECK(e.internal == std::vector<std::string>{"hk-bbb"});
+    CHECK(nat_elements({}).bridges.empty());
 }
 
 TEST_CASE("nat: IPv6 ports go to the container's IPv6 address; an IPv4-only container gets no IPv6 element") {

@@ -4,7 +4,6 @@
 
 #include <cstring>
 
-#include "engine/net/nft_api.h"
 #include "engine/sys/shared_library.h"
 
 using namespace hako;
@@ -33,13 +32,4 @@ TEST_CASE("shared library: resolved symbols are callable; the first missing one 
     CHECK(after == nullptr);  // nothing is resolved after a miss
     REQUIRE_FALSE(lib->check().ok());
     CHECK(lib->check().error().message == "libc.so.6 lacks hako_no_such_symbol");
-}
-
-TEST_CASE("nft api: libnftables loads and a context runs a command that needs no privilege") {
-    auto nft = net::nft::Context::open();
-    REQUIRE(nft.ok());
-    // A syntax error is reported by the parser before any netlink traffic.
-    auto bad = nft->run("this is not nft syntax");
-    REQUIRE_FALSE(bad.ok());
-    CHECK_THAT(bad.error().message, Catch::StartsWith("nftables: ") && Catch::Contains("syntax error"));
 }
