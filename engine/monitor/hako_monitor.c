@@ -5,9 +5,10 @@
  * poll loop, no threads: it pumps the container's output into the json-file log
  * (and the first run's attached CLI), serves attachers on attach.sock (attach.h's
  * protocol), stops the container on request (SIGUSR1 with the grace seconds,
- * SIGTERM/INT/HUP), runs each healthcheck probe as `hako __monitor-probe`, and
- * when the init exits execve()s `hako __monitor-exit` for the exit's bookkeeping
- * (restart, cleanup). The hako binary is exec'd by its host path, from the host. */
+ * SIGTERM/INT/HUP), runs each healthcheck probe as `__monitor-probe`, and when
+ * the init exits execve()s `__monitor-exit` for the exit's bookkeeping (restart,
+ * cleanup). Both verbs run in the lean hako-exit beside hako (src/exitpath/), or in
+ * hako itself when hako-exit is missing; exec'd by host path, from the host. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +52,7 @@ struct health {
 
 struct monitor {
     const char* hako; /* host path of the hako binary */
+    char* exit_bin;   /* hako-exit in hako's folder, or NULL: the hidden verbs' binary */
     const char* root;
     const char* id;
     pid_t init;
@@ -178,6 +180,16 @@ static void parse(int argc, char** argv) {
         } else usage(key);
     }
     if (!m.hako || !m.root || !m.id || m.init <= 0 || !log_path) usage("missing options");
+    const char* slash = strrchr(m.hako, '/');
+    if (slash) {
+        static const char name[] = "hako-exit";
+        size_t folder = (size_t)(slash - m.hako) + 1;
+        m.exit_bin = malloc(folder + sizeof name);
+        if (m.exit_bin) {
+            memcpy(m.exit_bin, m.hako, folder);
+            memcpy(m.exit_bin + folder, name, sizeof name);
+        }
+    }
     if (monitor_log_open(&m.log, log_path, log_max_size, (int)log_max_file) != 0) m.log.fd = -1;
 }
 
@@ -300,6 +312,17 @@ static int64_t probe_delay_ms(int64_t since_start_ms) {
     return m.health.interval_ms;
 }
 
+/* Runs a hidden verb (argv[1] on): hako-exit, else (missing: a build without it)
+ * the full hako, which has the same verbs. Returns only when neither would run. */
+static void exec_verb(char** argv) {
+    if (m.exit_bin) {
+        argv[0] = m.exit_bin;
+        execv(m.exit_bin, argv);
+    }
+    argv[0] = (char*)m.hako;
+    execv(m.hako, argv);
+}
+
 static void start_probe(void) {
     char since[32];
     int64_t now = now_ms();
@@ -314,7 +337,7 @@ static void start_probe(void) {
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         char* argv[] = {(char*)m.hako, "--root", (char*)m.root, "__monitor-probe", (char*)m.id, since, NULL};
-        execv(m.hako, argv);
+        exec_verb(argv);
         _exit(125);
     }
     m.probe = pid;
@@ -416,7 +439,7 @@ static void supervise(void) {
     flush(&m.err);
 }
 
-/* Hands the exit to `hako __monitor-exit` (restart, cleanup, "exit N"). */
+/* Hands the exit to `__monitor-exit` (restart, cleanup, "exit N"). */
 static void hand_over(void) {
     close_fd(&m.out.fd);
     close_fd(&m.err.fd);
@@ -443,7 +466,7 @@ static void hand_over(void) {
     snprintf(listen_fd, sizeof listen_fd, "%d", m.listen_fd);
     char* argv[] = {(char*)m.hako, "--root", (char*)m.root, "__monitor-exit", "--", (char*)m.id,
                     status,        stopped,  status_fd,     listen_fd,        held,  NULL};
-    execv(m.hako, argv);
+    exec_verb(argv);
     /* Nothing left to do the bookkeeping: at least let an attached CLI go. */
     int code = WIFEXITED(m.wait_status) ? WEXITSTATUS(m.wait_status) : 128 + WTERMSIG(m.wait_status);
     char line[32];

@@ -1,20 +1,14 @@
-// This file implements the hidden verbs a container's monitor runs hako for
-// (engine/monitor/monitor.h): `__monitor-probe ID SINCE_NS` runs one healthcheck
-// probe (exit 0 healthy, 1 unhealthy, 2 still starting), and `__monitor-exit ID
-// WAIT_STATUS STOPPED STATUS_FD LISTEN_FD HELD_FDS` takes over from hako-monitor when the
-// container's init has ended (restart or clean-up; it never returns). hako-monitor's
-// spelling is run straight from main() (run_monitor_verb); CLI11 takes any other.
+// This file registers the hidden verbs a container's monitor runs
+// (`__monitor-probe ID SINCE_NS`, `__monitor-exit ID WAIT_STATUS STOPPED STATUS_FD
+// LISTEN_FD HELD_FDS`) with the CLI, for spellings other than hako-monitor's own
+// (which main() runs before the CLI: run_monitor_verb). The verbs themselves are
+// in src/exitpath/monitor_verbs.cpp, shared with the lean hako-exit.
 #include "src/cli/monitor_internal_cmd.h"
 
 #include <CLI/CLI.hpp>
-#include <charconv>
-#include <cstring>
-#include <iostream>
 #include <memory>
 #include <string_view>
 
-#include "engine/monitor/health_probe.h"
-#include "engine/monitor/monitor.h"
 #include "engine/store/state_root.h"
 #include "src/cli/context.h"
 
@@ -22,73 +16,11 @@ namespace hako::cli {
 
 namespace {
 
-namespace fs = std::filesystem;
-
 std::filesystem::path root_of(const Context& ctx) {
     return ctx.global.root.empty() ? std::filesystem::path(store::kDefaultRoot) : std::filesystem::path(ctx.global.root);
 }
 
-template <typename Number>
-Result<Number> number(std::string_view text, const char* what) {
-    Number value{};
-    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || end != text.data() + text.size())
-        return Error::usage(std::string(what) + ": not a number: \"" + std::string(text) + "\"");
-    return value;
-}
-
-// ID SINCE_NS
-int probe_verb(const fs::path& root, const std::vector<std::string_view>& args) {
-    if (args.size() != 2) return 125;
-    auto since = number<int64_t>(args[1], "since_start_ns");
-    if (!since.ok()) return 125;
-    auto verdict = monitor::run_probe(root, std::string(args[0]), *since);
-    return verdict.ok() ? static_cast<int>(*verdict) : 125;
-}
-
-// ID WAIT_STATUS STOPPED STATUS_FD LISTEN_FD [HELD_FDS: FD,FD… or -]
-Result<monitor::ExitReport> exit_report(const fs::path& root, const std::vector<std::string_view>& args) {
-    if (args.size() < 5 || args.size() > 6)
-        return Error::usage("__monitor-exit: expected ID WAIT_STATUS STOPPED STATUS_FD LISTEN_FD [HELD_FDS]");
-    monitor::ExitReport report;
-    report.root = root;
-    report.id = std::string(args[0]);
-    report.wait_status = TRY(number<int>(args[1], "wait_status"));
-    report.stop_requested = TRY(number<int>(args[2], "stopped")) != 0;
-    report.status_fd = TRY(number<int>(args[3], "status_fd"));
-    report.listen_fd = TRY(number<int>(args[4], "listen_fd"));
-    std::string_view held = args.size() == 6 ? args[5] : "-";
-    while (!held.empty() && held != "-") {
-        size_t comma = held.find(',');
-        std::string_view fd = held.substr(0, comma);
-        if (!fd.empty()) report.held_sockets.push_back(TRY(number<int>(fd, "held_sockets")));
-        held = comma == std::string_view::npos ? std::string_view() : held.substr(comma + 1);
-    }
-    return report;
-}
-
-int exit_verb(const fs::path& root, const std::vector<std::string_view>& args) {
-    auto report = exit_report(root, args);
-    if (!report.ok()) {
-        std::cerr << "hako: " << report.error().message << std::endl;
-        return static_cast<int>(ExitCode::Usage);
-    }
-    monitor::after_exit(*report);
-}
-
 }  // namespace
-
-std::optional<int> run_monitor_verb(int argc, char** argv) {
-    if (argc < 4 || std::strcmp(argv[1], "--root") != 0) return std::nullopt;
-    std::string_view verb = argv[3];
-    std::vector<std::string_view> args(argv + 4, argv + argc);
-    if (verb == "__monitor-probe") return probe_verb(argv[2], args);
-    if (verb == "__monitor-exit" && !args.empty() && args.front() == "--") {
-        args.erase(args.begin());
-        return exit_verb(argv[2], args);
-    }
-    return std::nullopt;
-}
 
 void add_monitor_internal_commands(CLI::App& app, Context& ctx) {
     auto probe_args = std::make_shared<std::vector<std::string>>();
@@ -96,7 +28,7 @@ void add_monitor_internal_commands(CLI::App& app, Context& ctx) {
     probe_cmd->group("");  // hidden
     probe_cmd->add_option("args", *probe_args, "ID SINCE_NS")->required();
     probe_cmd->callback([probe_args, &ctx] {
-        ctx.exit_status = probe_verb(root_of(ctx), {probe_args->begin(), probe_args->end()});
+        ctx.exit_status = exitpath::probe_verb(root_of(ctx), {probe_args->begin(), probe_args->end()});
     });
 
     auto exit_args = std::make_shared<std::vector<std::string>>();
@@ -104,7 +36,7 @@ void add_monitor_internal_commands(CLI::App& app, Context& ctx) {
     exit_cmd->group("");
     exit_cmd->add_option("args", *exit_args, "ID WAIT_STATUS STOPPED STATUS_FD LISTEN_FD [HELD_FDS]")->required();
     exit_cmd->callback([exit_args, &ctx] {
-        ctx.exit_status = exit_verb(root_of(ctx), {exit_args->begin(), exit_args->end()});
+        ctx.exit_status = exitpath::exit_verb(root_of(ctx), {exit_args->begin(), exit_args->end()});
     });
 }
 
