@@ -89,7 +89,8 @@ public:
     std::filesystem::path runtime_state_dir() const { return root_.run_dir() / "runtime"; }
 
     // Takes the root lock, refuses a name in use (exit status 125 as docker run),
-    // writes the folder with its record and a "created" state.
+    // writes the folder (a spare one when the pool has one) with its record; the
+    // state file comes with the first start (until then read_state says "created").
     Result<void> create(const ContainerRecord& record) const;
     // By full id, unique id prefix or name ("/name" too). Unknown → "No such container: REF".
     Result<ContainerRecord> find(const std::string& ref) const;
@@ -100,7 +101,8 @@ public:
     Result<void> write_state(const std::string& id, const ContainerState& state) const;
     // The recorded state, with a monitor that vanished (crash, reboot) shown as exited.
     ContainerState observed_state(const std::string& id) const;
-    // Removes the folder and all it holds (the caller made sure nothing runs).
+    // Takes the folder out of the store and removes all it holds, or keeps it
+    // emptied as a spare (spare.h). The caller made sure nothing runs.
     Result<void> remove_files(const std::string& id) const;
 
 private:

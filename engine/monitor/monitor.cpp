@@ -30,6 +30,7 @@
 #include "engine/container/container_store.h"
 #include "engine/container/hooks.h"
 #include "engine/container/retire.h"
+#include "engine/container/spare.h"
 #include "engine/image/image_store.h"
 #include "engine/monitor/attach.h"
 #include "engine/monitor/external_runtime.h"
@@ -174,7 +175,7 @@ void Monitor::write_state() { (void)store_->write_state(record_.id, state_); }
     fs::path retired;
     if (store_ && record_.auto_remove) retired = retire_auto_removed();
     if (!exit_sent_) status_line(status_fd_, "error " + std::to_string(code) + " " + message);
-    if (!retired.empty()) (void)sys::remove_tree(retired);
+    if (!retired.empty()) (void)container::dispose_retired(store_->root(), retired);
     _exit(1);
 }
 
@@ -588,7 +589,7 @@ void Monitor::after_exit(const ExitReport& report) {
     if (record_.auto_remove) retired = retire_auto_removed();
     else write_state();
     if (!exit_sent_) status_line(status_fd_, "exit " + std::to_string(state_.exit_code));
-    if (!retired.empty()) (void)sys::remove_tree(retired);
+    if (!retired.empty()) (void)container::dispose_retired(store_->root(), retired);
     _exit(0);
 }
 

@@ -27,6 +27,9 @@ public:
     std::filesystem::path layers_dir() const { return root_ / "layers"; }
     std::filesystem::path links_dir() const { return root_ / "l"; }
     std::filesystem::path tmp_dir() const { return root_ / "tmp"; }
+    // Emptied folders of removed containers waiting for the next create
+    // (engine/container/spare.h); made by the first removal that keeps one.
+    std::filesystem::path spare_dir() const { return root_ / "spare"; }
     const std::filesystem::path& run_dir() const { return run_; }
 
     // The root lock (ROOT/lock, exclusive): held by every change to a record or to

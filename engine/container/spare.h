@@ -1,0 +1,29 @@
+// This file declares the pool of spare container folders (ROOT/spare): a removed
+// container's folder, emptied down to rootfs/, upper/, work/ and its name files,
+// waits there for the next create, which takes it in one rename instead of
+// allocating those inodes again (on this ext4 without a journal an inode
+// allocation walks every recently deleted inode of its group: the dearest part of
+// a create, and every deletion makes the next allocations dearer).
+#pragma once
+
+#include <filesystem>
+
+#include "engine/store/state_root.h"
+#include "engine/sys/error.h"
+
+namespace hako::container {
+
+// At most this many spare folders wait; a removal beyond them deletes its folder.
+inline constexpr int kMaxSpareFolders = 64;
+
+// Renames a spare folder to `target` (which must not exist yet). Returns false when
+// the pool is empty or missing (the caller then makes a fresh folder).
+bool take_spare_folder(const store::StateRoot& root, const std::filesystem::path& target);
+
+// Disposes of a retired container folder (retire_files' result; an empty path is
+// nothing to do): emptied and kept as a spare when it can be reused exactly as a
+// fresh one (rootfs/ empty and not mounted, upper/'s root back to 0755 root:root
+// without extended attributes), otherwise removed.
+Result<void> dispose_retired(const store::StateRoot& root, const std::filesystem::path& retired);
+
+}  // namespace hako::container
