@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <string_view>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -840,11 +841,47 @@ void add_wait(CLI::App& noun, Context& ctx) {
     });
 }
 
+// Each verb of the noun and what registers it (several verbs share one
+// function in the files that add them); `container run` builds only run's.
+using NounRegistration = void (*)(CLI::App&, Context&);
+struct NounVerb {
+    std::string_view verb;
+    NounRegistration add;
+};
+constexpr NounVerb kContainerVerbs[] = {
+    {"run", [](CLI::App& noun, Context& ctx) { add_run_or_create(noun, ctx, true); }},
+    {"create", [](CLI::App& noun, Context& ctx) { add_run_or_create(noun, ctx, false); }},
+    {"start", add_start},
+    {"stop", [](CLI::App& noun, Context& ctx) { add_stop_restart(noun, ctx, false); }},
+    {"restart", [](CLI::App& noun, Context& ctx) { add_stop_restart(noun, ctx, true); }},
+    {"kill", add_kill},
+    {"rm", add_rm},
+    {"ls", add_ls},
+    {"ps", add_ls},
+    {"inspect", add_inspect},
+    {"logs", add_logs},
+    {"wait", add_wait},
+    {"exec", add_exec},
+    {"attach", add_attach},
+    {"cp", add_container_cp_commands},
+    {"rename", add_container_cp_commands},
+    {"top", add_container_cp_commands},
+    {"prune", add_container_cp_commands},
+    {"diff", add_container_layer_commands},
+    {"commit", add_container_layer_commands},
+};
+
 }  // namespace
 
 void add_container_commands(CLI::App& app, Context& ctx) {
     CLI::App* noun = app.add_subcommand("container", "Manage containers");
     noun->require_subcommand(1);
+    for (const auto& entry : kContainerVerbs) {
+        if (entry.verb == ctx.chosen_verb) {
+            entry.add(*noun, ctx);
+            return;
+        }
+    }
     add_run_or_create(*noun, ctx, true);
     add_run_or_create(*noun, ctx, false);
     add_start(*noun, ctx);

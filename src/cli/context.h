@@ -33,6 +33,12 @@ struct Context {
     std::filesystem::path working_directory;
     // A verb's callback stores its exit status here (0 when it succeeded).
     int exit_status = 0;
+    // The word after the noun in argv ("run" in `hako container run …`), empty
+    // when a flag or nothing follows it. A noun with many verbs registers only
+    // this one when it has it: CLI11 compares each new flag with every flag
+    // already on its verb, and building all of them was most of a short
+    // command's instructions (app.cpp sets it; unknown words get every verb).
+    std::string chosen_verb;
 };
 
 // Each group of verbs registers its subcommands on the top-level app; the
