@@ -1,8 +1,9 @@
 // `hako down`: stops and removes the project's containers (dependents first),
-// then its networks, and with -v its volumes, with --rmi its images; works from
+// then its networks (deleted while the containers' folders go), and with -v its volumes, with --rmi its images; works from
 // `-p NAME` alone and after every monitor was killed.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <future>
 #include <set>
 
 #include "src/cli/compose_lifecycle_cmd.h"
@@ -51,12 +52,31 @@ Result<void> run_down(Context& ctx, const DownFlags& flags) {
     request.timeout = flags.timeout;
     request.remove = true;
     request.remove_anonymous_volumes = flags.volumes;
+    // The networks go once every container has stopped: their endpoints left with
+    // the monitors, so deleting the bridges (the kernel's unregister takes tens
+    // of ms) overlaps the removal of the containers' folders. The lines still
+    // come after the containers' and an early failure is retried in order.
+    bool remove_networks = named.empty() && orphans.empty() && !observed.networks.empty();
+    std::future<std::vector<Result<void>>> early_removal;
+    if (remove_networks)
+        request.on_all_stopped = [&] {
+            early_removal = std::async(std::launch::async, [&] {
+                std::vector<Result<void>> removed;
+                for (const auto& network : observed.networks)
+                    removed.push_back(session.engine->remove_network(network.name));
+                return removed;
+            });
+        };
     Result<void> result = reconcile::stop(request, *session.engine, progress->reporter());
-    if (result.ok() && named.empty() && orphans.empty()) {
-        // The project's networks: those the loaded project declares, else those labelled with it.
-        for (const auto& network : observed.networks) {
+    std::vector<Result<void>> removed_early;
+    if (early_removal.valid()) removed_early = early_removal.get();
+    if (remove_networks && (result.ok() || !removed_early.empty())) {
+        for (size_t i = 0; i < observed.networks.size(); ++i) {
+            const auto& network = observed.networks[i];
+            bool done_early = i < removed_early.size() && removed_early[i].ok();
+            if (!done_early && !result.ok()) continue;
             progress->event({"Network", network.name, "Removing", reconcile::Event::State::Working});
-            auto removed = session.engine->remove_network(network.name);
+            auto removed = done_early ? ok() : session.engine->remove_network(network.name);
             if (!removed.ok()) {
                 progress->event({"Network", network.name, "Error", reconcile::Event::State::Error});
                 if (result.ok()) result = std::move(removed).error().context("network " + network.name);

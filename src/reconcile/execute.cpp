@@ -5,6 +5,7 @@
 #include "src/reconcile/execute.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -446,6 +447,12 @@ Result<void> stop(const StopRequest& request, Engine& engine, const Reporter& re
     for (const auto& container : request.containers) by_service[container.service].push_back(&container);
     std::set<std::string> known(request.order.begin(), request.order.end());
     Board board;
+    std::atomic<size_t> stopping{request.containers.size()};
+    std::atomic<bool> stop_failed{false};
+    auto stopped_one = [&](bool stopped) {
+        if (!stopped) stop_failed = true;
+        if (--stopping == 0 && !stop_failed && request.on_all_stopped) request.on_all_stopped();
+    };
     auto stop_service = [&](const std::string& service) {
         // Every service that needs this one stops first.
         auto dependents = request.dependents.find(service);
@@ -456,16 +463,21 @@ Result<void> stop(const StopRequest& request, Engine& engine, const Reporter& re
         for (const ObservedContainer* container : by_service[service]) {
             Result<void> done;
             if (request.kill_signal) {
-                if (!container->running()) continue;
+                if (!container->running()) {
+                    stopped_one(true);
+                    continue;
+                }
                 report({"Container", container->name, "Killing", Event::State::Working});
                 done = engine.kill_container(container->id, *request.kill_signal);
                 if (done.ok()) report({"Container", container->name, "Killed", Event::State::Done});
+                stopped_one(done.ok());
             } else {
                 if (container->running() || request.remove) {
                     report({"Container", container->name, "Stopping", Event::State::Working});
                     done = engine.stop_container(container->id, request.timeout);
                     if (done.ok()) report({"Container", container->name, "Stopped", Event::State::Done});
                 }
+                stopped_one(done.ok());
                 if (done.ok() && request.remove) {
                     report({"Container", container->name, "Removing", Event::State::Working});
                     done = engine.remove_container(container->id, request.remove_anonymous_volumes);

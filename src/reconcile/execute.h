@@ -55,6 +55,10 @@ struct StopRequest {
     bool remove = false;                   // down, rm
     bool remove_anonymous_volumes = false; // down -v, rm -v
     std::optional<int> kill_signal;        // kill instead of stop
+    // Called once, from a worker, when every container has stopped without an
+    // error, while the removals may still run: down starts removing the
+    // project's networks there (their endpoints went with the monitors).
+    std::function<void()> on_all_stopped;
 };
 // Stops (or kills) the containers, each service after every service that
 // depends on it; with `remove` also removes them. Parallel across services.

@@ -1,6 +1,7 @@
 // Tests of the executor (src/reconcile/execute.cpp) against the fake engine: the
 // networks' activation runs beside the creates, every start waits for it, and its
-// failure fails the up without starting anything.
+// failure fails the up without starting anything; stop tells down when every
+// container has stopped.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -67,4 +68,54 @@ TEST_CASE("execute: a failed network activation fails the up with its message an
     CHECK(result.error().message.find("networks") != std::string::npos);
     CHECK(result.error().message.find("nftables: table is busy") != std::string::npos);
     CHECK(position(engine.calls(), "start ") == -1);
+}
+
+namespace {
+
+ObservedContainer running(const std::string& id, const std::string& service) {
+    ObservedContainer container;
+    container.id = id;
+    container.name = "demo-" + service + "-1";
+    container.service = service;
+    container.number = 1;
+    container.status = "running";
+    return container;
+}
+
+}  // namespace
+
+TEST_CASE("stop: on_all_stopped runs once, after every container has stopped, before down's removals end") {
+    FakeEngine engine;
+    StopRequest request;
+    for (const char* service : {"a", "b", "c"}) {
+        engine.add_container(running(std::string("id-") + service, service));
+        request.containers.push_back(running(std::string("id-") + service, service));
+    }
+    request.remove = true;
+    int called = 0;
+    std::vector<std::string> seen;
+    request.on_all_stopped = [&] {
+        ++called;
+        seen = engine.calls();
+    };
+    REQUIRE(stop(request, engine, [](const Event&) {}).ok());
+    CHECK(called == 1);
+    CHECK(std::count_if(seen.begin(), seen.end(), [](const std::string& c) { return c.rfind("stop ", 0) == 0; }) == 3);
+    auto calls = engine.calls();
+    CHECK(std::count_if(calls.begin(), calls.end(), [](const std::string& c) { return c.rfind("remove ", 0) == 0; }) == 3);
+}
+
+TEST_CASE("stop: on_all_stopped is not called when a container fails to stop") {
+    FakeEngine engine;
+    StopRequest request;
+    engine.add_container(running("id-a", "a"));
+    request.containers.push_back(running("id-a", "a"));
+    request.containers.push_back(running("id-gone", "b"));  // the engine knows no such container
+    request.remove = true;
+    int called = 0;
+    request.on_all_stopped = [&] { ++called; };
+    auto result = stop(request, engine, [](const Event&) {});
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().message.find("demo-b-1") != std::string::npos);
+    CHECK(called == 0);
 }
