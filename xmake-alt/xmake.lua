@@ -105,9 +105,16 @@ hako_library("hako_reconcile")
     add_files(path.join(root, "src/reconcile/*.cpp"))
 target_end()
 
+-- src/exitpath: the monitor's hidden verbs (exit path and probes), shared by hako and hako-exit
+hako_library("hako_exitpath")
+    add_deps("hako_engine")
+    add_files(path.join(root, "src/exitpath/*.cpp"))
+    remove_files(path.join(root, "src/exitpath/main.cpp"))
+target_end()
+
 -- src/cli: verbs and output
 hako_library("hako_cli")
-    add_deps("hako_reconcile", "hako_graph", "hako_project", "hako_engine")
+    add_deps("hako_exitpath", "hako_reconcile", "hako_graph", "hako_project", "hako_engine")
     add_files(path.join(root, "src/cli/*.cpp"))
     remove_files(path.join(root, "src/cli/main.cpp"))
     add_packages("pkgconfig::CLI11", {public = true})
@@ -122,6 +129,15 @@ target("hako")
     add_ldflags("-static-libstdc++", "-static-libgcc")
     -- relative relocations as a DT_RELR bitmap (binutils 2.38+, glibc 2.36+)
     add_ldflags("-Wl,-z,pack-relative-relocs")
+target_end()
+
+-- hako-exit: the exit path and probes without the CLI, the loader or the graph
+target("hako-exit")
+    set_kind("binary")
+    add_deps("hako_exitpath")
+    add_files(path.join(root, "src/exitpath/main.cpp"))
+    add_cxxflags(table.unpack(warnings))
+    add_ldflags("-static", "-no-pie", "-static-libstdc++", "-static-libgcc")
 target_end()
 
 -- hako-init: the tiny init of `container run --init`, static and apart from hako
