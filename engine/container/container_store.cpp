@@ -181,17 +181,17 @@ Result<void> ContainerStore::create(const ContainerRecord& record) const {
     fs::path d = dir(record.id);
     // A removed container's emptied folder, when one waits: one rename instead
     // of four folders (inode allocations are the slow part here).
-    bool fresh = !take_spare_folder(root_, d);
-    for (const char* sub : {"", "rootfs", "upper", "work"}) {
-        if (!fresh) break;
-        fs::path p = sub[0] ? d / sub : d;
-        // upper/ is the container's "/" once overlaid: 0755 like an image root, or
-        // only root could reach any file in it.
-        mode_t mode = std::string_view(sub) == "upper" ? 0755 : 0700;
-        // chmod whatever the umask: reading it (umask(0) and back) would race other
-        // threads of an `up` creating files in between.
-        if (::mkdir(p.c_str(), mode) != 0 || ::chmod(p.c_str(), mode) != 0)
-            return Error::from_syscall("mkdir", errno, p.string());
+    if (!take_spare_folder(root_, d)) {
+        for (const char* sub : {"", "rootfs", "upper", "work"}) {
+            fs::path p = sub[0] ? d / sub : d;
+            // upper/ is the container's "/" once overlaid: 0755 like an image root, or
+            // only root could reach any file in it.
+            mode_t mode = std::string_view(sub) == "upper" ? 0755 : 0700;
+            // chmod whatever the umask: reading it (umask(0) and back) would race other
+            // threads of an `up` creating files in between.
+            if (::mkdir(p.c_str(), mode) != 0 || ::chmod(p.c_str(), mode) != 0)
+                return Error::from_syscall("mkdir", errno, p.string());
+        }
     }
     // Written without waiting for the disk while the root's lock is held: every
     // create of an `up` queues on this lock, and four fsyncs under it made the

@@ -40,7 +40,6 @@
 #include "engine/runtime/linux_container.h"
 #include "engine/runtime/spec_defaults.h"
 #include "engine/sys/file.h"
-#include "engine/sys/remove_tree.h"
 
 namespace hako::monitor {
 

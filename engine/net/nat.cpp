@@ -38,15 +38,15 @@ bool routes_ipv6(const NetworkRecord& n) {
     return false;
 }
 
-// The four port maps: by family, with a host address in the key or for every address.
+// The four port maps: by family, with a host address in the key or for every address
+// ((host address .) protocol . port : container address . port; their types in kSets).
 struct PortMap {
     const char* name;
-    const char* type;
 };
-constexpr PortMap kAddress4{"ports4_address", "ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service"};
-constexpr PortMap kAny4{"ports4_any", "inet_proto . inet_service : ipv4_addr . inet_service"};
-constexpr PortMap kAddress6{"ports6_address", "ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service"};
-constexpr PortMap kAny6{"ports6_any", "inet_proto . inet_service : ipv6_addr . inet_service"};
+constexpr PortMap kAddress4{"ports4_address"};
+constexpr PortMap kAny4{"ports4_any"};
+constexpr PortMap kAddress6{"ports6_address"};
+constexpr PortMap kAny6{"ports6_any"};
 
 // The table's sets and maps, with the types, lengths and userdata that libnftables
 // gives them (so `nft list` prints them as it would have written them).
@@ -373,14 +373,6 @@ std::vector<PortElement> port_elements(const Endpoint& e) {
         }
     }
     return out;
-}
-
-std::string render_port_elements(const std::string& table, const Endpoint& endpoint, PortChange change) {
-    std::string s;
-    for (const auto& e : port_elements(endpoint))
-        s += (change == PortChange::Add ? "add element inet " : "delete element inet ") + table + " " + e.map +
-             " { " + element_text(e, change == PortChange::Add) + " }\n";
-    return s;
 }
 
 NatElements nat_elements(const std::vector<NetworkRecord>& networks) {

@@ -33,8 +33,6 @@ NatElements nat_elements(const std::vector<NetworkRecord>& networks);
 std::vector<PortElement> port_elements(const Endpoint& endpoint);
 
 enum class PortChange { Add, Delete };
-// The `add element` (or `delete element`) commands of port_elements(endpoint); empty when it publishes none.
-std::string render_port_elements(const std::string& table, const Endpoint& endpoint, PortChange change);
 
 // Brings the kernel's rules in line with ROOT/networks (the caller holds lock_networks):
 // the table and forward accepts when a bridge network exists, none of them otherwise;

@@ -331,16 +331,13 @@ Result<bool> chain_exists(int fd, uint8_t family, const std::string& table, cons
 
 Result<std::optional<std::vector<RuleInfo>>> dump_rules(uint8_t family, const std::string& table,
                                                         const std::string& chain) {
-    {
-        auto fd = TRY(open_socket());
-        if (!TRY(chain_exists(fd.get(), family, table, chain))) return std::optional<std::vector<RuleInfo>>{};
-    }
+    auto fd = TRY(open_socket());
+    if (!TRY(chain_exists(fd.get(), family, table, chain))) return std::optional<std::vector<RuleInfo>>{};
     Message request(static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETRULE),
                     NLM_F_REQUEST | NLM_F_DUMP, family);
     request.string(NFTA_RULE_TABLE, table);
     request.string(NFTA_RULE_CHAIN, chain);
     std::string what = "list chain " + table + " " + chain;
-    auto fd = TRY(open_socket());
     TRY(send_all(fd.get(), request.bytes(), what));
     std::vector<RuleInfo> rules;
     alignas(nlmsghdr) uint8_t buffer[32768];

@@ -64,7 +64,6 @@ private:
 class Batch {
 public:
     Message& add(uint16_t msg_type, uint16_t flags, uint8_t family);
-    bool empty() const { return messages_.empty(); }
     // Sends it and reads every answer; the first error (with `what`) when any came.
     Result<void> commit(const std::string& what) const;
 

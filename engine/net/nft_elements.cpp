@@ -82,7 +82,9 @@ Result<void> change_elements(const std::string& table, const std::vector<PortEle
         m.end_nested(list);
     }
     std::string what = change == ElementChange::Add ? "add" : "delete";
-    return batch.commit(what + " port elements in table inet " + table);
+    for (size_t i = 0; i < elements.size(); ++i)
+        what += (i ? ", " : " ") + elements[i].map + " { " + element_text(elements[i], change == ElementChange::Add) + " }";
+    return batch.commit(what + " in table inet " + table);
 }
 
 }  // namespace hako::net

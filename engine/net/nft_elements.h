@@ -33,7 +33,8 @@ std::vector<uint8_t> element_data(const PortElement& element);
 
 enum class ElementChange { Add, Delete };
 // Adds or deletes `elements` in table `inet TABLE` in one nfnetlink batch (one
-// transaction: all or nothing); the kernel's error names the first element refused.
+// transaction: all or nothing); an error gives the kernel's reason and names the
+// elements in nft's text.
 Result<void> change_elements(const std::string& table, const std::vector<PortElement>& elements,
                              ElementChange change);
 

@@ -1,6 +1,7 @@
 // `hako down`: stops and removes the project's containers (dependents first),
-// then its networks (deleted while the containers' folders go), and with -v its volumes, with --rmi its images; works from
-// `-p NAME` alone and after every monitor was killed.
+// then its networks (deleted while the containers' folders go), and with -v its
+// volumes, with --rmi its images; works from `-p NAME` alone and after every
+// monitor was killed.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <future>

@@ -19,6 +19,15 @@ NetworkRecord network(const std::string& id, const std::string& subnet, bool int
     return n;
 }
 
+// An endpoint's elements as nft commands: which map each port goes to, readably.
+std::string render_port_elements(const std::string& table, const Endpoint& endpoint, PortChange change) {
+    std::string s;
+    for (const auto& e : port_elements(endpoint))
+        s += (change == PortChange::Add ? "add element inet " : "delete element inet ") + table + " " + e.map +
+             " { " + element_text(e, change == PortChange::Add) + " }\n";
+    return s;
+}
+
 }  // namespace
 
 TEST_CASE("nat: table names differ per root and fit nft's limits") {
