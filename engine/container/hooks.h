@@ -41,6 +41,11 @@ Result<void> prepare(const container::RunContext& context, runtime::ContainerCon
 Result<void> attach(const container::RunContext& context, pid_t init_pid);
 // After the run ended, or when attach failed half way; safe to call twice; never fails.
 void detach(const container::RunContext& context);
+// As detach, once the runtime destroyed the container (its processes, and so its
+// network namespace, are gone): the kernel removes the host ends of its veths with
+// the namespace; this waits for that (deleting what is left after 2 s) without
+// holding the networks' lock.
+void detach_after_exit(const container::RunContext& context);
 // At remove: what the networks hold for the container (reserved addresses).
 Result<void> on_remove(const container::RunContext& context);
 }  // namespace hako::net

@@ -358,7 +358,7 @@ Result<void> remove_container(const ContainerStore& store, const ContainerRecord
     if (auto stale = runtime::load(store.runtime_state_dir(), record.id); stale.ok()) (void)runtime::destroy(*stale);
     ::umount2((store.dir(record.id) / "rootfs").c_str(), MNT_DETACH);
     RunContext context{store, record, store.dir(record.id)};
-    net::detach(context);  // a monitor killed with -9 never did
+    net::detach_after_exit(context);  // a monitor killed with -9 never did
     volume::release(context);
     TRY(on_remove(context, remove_volumes));
     return store.remove_files(record.id);

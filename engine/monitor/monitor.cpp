@@ -517,7 +517,7 @@ void Monitor::end_run(Running& running, int wait_status) {
     } else {
         (void)runtime::destroy(running.container);
     }
-    net::detach(container::RunContext{*store_, record_, dir_});
+    net::detach_after_exit(container::RunContext{*store_, record_, dir_});
     state_.pid = 0;
     state_.finished_at = image::now_rfc3339();
     // A stopped container is not healthy: dependents must not count on it.

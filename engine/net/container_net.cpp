@@ -227,7 +227,10 @@ Result<Endpoint> attach_one(const fs::path& root, const NetlinkSocket& host, con
 
 // Undoes the attachments of a container to every network (or only `only`), from the
 // endpoint files: veth, endpoint file, then its published ports. False when it had none.
-bool detach_endpoints(const fs::path& root, const std::string& container_id, const std::string& only = "") {
+// With `gone_with_namespace`, the veths are not deleted but listed there: their
+// namespace is dying and takes them along (await_links_gone).
+bool detach_endpoints(const fs::path& root, const std::string& container_id, const std::string& only = "",
+                      std::vector<std::string>* gone_with_namespace = nullptr) {
     auto networks = read_networks(root);
     if (!networks.ok()) return false;
     std::optional<Result<NetlinkSocket>> sock;
@@ -237,8 +240,12 @@ bool detach_endpoints(const fs::path& root, const std::string& container_id, con
         auto e = read_endpoint(root, n.id, container_id);
         if (!e) continue;
         any = true;
-        if (!sock) sock = NetlinkSocket::open();
-        if (sock->ok() && !e->host_interface.empty()) (void)delete_link(**sock, e->host_interface);
+        if (gone_with_namespace) {
+            if (!e->host_interface.empty()) gone_with_namespace->push_back(e->host_interface);
+        } else {
+            if (!sock) sock = NetlinkSocket::open();
+            if (sock->ok() && !e->host_interface.empty()) (void)delete_link(**sock, e->host_interface);
+        }
         remove_endpoint(root, n.id, container_id);
         (void)change_ports(root, *e, PortChange::Delete);
     }
@@ -473,6 +480,23 @@ void detach(const container::RunContext& context) {
         if (!lock.ok()) return;
         if (!detach_endpoints(root, context.record.id)) return;
     }
+    (void)dns::sync(root);
+}
+
+// A veth's deletion holds the kernel's rtnl lock for 25-40 ms here (RCU grace
+// periods); made one by one under the networks' lock, the exits of a `down` queued
+// behind each other. The dying namespaces' veths go in one batch instead.
+void detach_after_exit(const container::RunContext& context) {
+    const fs::path& root = root_of(context);
+    release_ports(context.record.id);
+    if (!has_endpoints(root, context.record.id)) return;
+    std::vector<std::string> veths;
+    {
+        auto lock = lock_networks(root);
+        if (!lock.ok()) return;
+        if (!detach_endpoints(root, context.record.id, "", &veths)) return;
+    }
+    await_links_gone(veths, 2000);
     (void)dns::sync(root);
 }
 

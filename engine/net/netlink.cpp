@@ -2,6 +2,8 @@
 #include "engine/net/netlink.h"
 
 #include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
@@ -13,8 +15,10 @@
 #include <netlink/route/route.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <random>
 
@@ -200,6 +204,85 @@ Result<void> delete_link(const NetlinkSocket& sock, const std::string& name) {
     rtnl_link_set_name(link.get(), name.c_str());
     int err = rtnl_link_delete(sock.get(), link.get());
     if (err < 0 && err != -NLE_NODEV && err != -NLE_OBJ_NOTFOUND) return nl_error("delete link " + name, err);
+    return ok();
+}
+
+void await_links_gone(const std::vector<std::string>& names, int timeout_ms) {
+    if (names.empty()) return;
+    std::vector<std::string> left;
+    auto still_there = [&] {
+        left.clear();
+        for (const auto& name : names)
+            if (::if_nametoindex(name.c_str()) != 0) left.push_back(name);
+        return !left.empty();
+    };
+    // Joined to the link group before the first look, so no deletion falls between.
+    sys::UniqueFd events(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE));
+    sockaddr_nl local{};
+    local.nl_family = AF_NETLINK;
+    local.nl_groups = RTMGRP_LINK;
+    bool watching = events && ::bind(events.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) == 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (watching && still_there()) {
+        auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (wait.count() <= 0) break;
+        pollfd ready{events.get(), POLLIN, 0};
+        int n = ::poll(&ready, 1, static_cast<int>(wait.count()) + 1);
+        if (n < 0 && errno != EINTR) break;
+        // Whatever came (an RTM_DELLINK, a bridge port's notice, or an overrun):
+        // drain it and look again by name.
+        char buffer[8192];
+        while (::recv(events.get(), buffer, sizeof buffer, 0) > 0 || errno == ENOBUFS) {
+        }
+    }
+    if (!watching) still_there();
+    if (left.empty()) return;
+    // Still there: another process holds the namespace, or the kernel is slow.
+    auto sock = NetlinkSocket::open();
+    if (!sock.ok()) return;
+    for (const auto& name : left) (void)delete_link(*sock, name);
+}
+
+Result<void> delete_link_detached(const std::string& name) {
+    unsigned index = ::if_nametoindex(name.c_str());
+    if (index == 0) return ok();
+    // By index: a later link of the same name is never the one deleted.
+    struct {
+        nlmsghdr header;
+        ifinfomsg link;
+    } request{};
+    request.header.nlmsg_len = sizeof request;
+    request.header.nlmsg_type = RTM_DELLINK;
+    request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+    request.link.ifi_family = AF_UNSPEC;
+    request.link.ifi_index = static_cast<int>(index);
+    sys::UniqueFd sock(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+    if (!sock) return Error::from_syscall("socket", errno, "netlink");
+    // Only async-signal-safe calls after the fork: the caller may have threads.
+    pid_t middle = ::fork();
+    if (middle < 0) return Error::from_syscall("fork", errno, "delete link " + name);
+    if (middle == 0) {
+        ::setsid();
+        if (::fork() != 0) ::_exit(0);
+        // Nothing of the caller's stays open in it: not its output (a pipe's
+        // reader would wait for this process) and not its locks (flock's live
+        // as long as any copy of their descriptor).
+        if (::dup2(sock.get(), 3) != 3) ::_exit(1);
+        ::close_range(4, ~0U, 0);
+        int null = ::open("/dev/null", O_RDWR);
+        if (null >= 0)
+            for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+        ::close_range(4, ~0U, 0);
+        (void)::send(3, &request, sizeof request, 0);
+        char ack[512];
+        (void)::recv(3, ack, sizeof ack, 0);
+        ::_exit(0);
+    }
+    int status = 0;
+    while (::waitpid(middle, &status, 0) < 0 && errno == EINTR) {
+    }
+    await_links_gone({name}, 5000);
+    if (::if_nametoindex(name.c_str()) != 0) return Error("delete link " + name + ": it is still there after 5 s");
     return ok();
 }
 

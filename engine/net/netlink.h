@@ -49,6 +49,17 @@ Result<void> ensure_bridge(const NetlinkSocket& sock, const std::string& name, i
                            const std::vector<AddressWithPrefix>& addresses);
 // Deletes link `name`; a missing link is not an error.
 Result<void> delete_link(const NetlinkSocket& sock, const std::string& name);
+// Waits until no link of `names` is left in the caller's network namespace, as when
+// their peers' namespaces are dying (the kernel removes a veth pair with its
+// namespace, and batches that across namespaces), watching RTM_DELLINK; deletes
+// what is still there after `timeout_ms`.
+void await_links_gone(const std::vector<std::string>& names, int timeout_ms);
+// Deletes link `name` and returns once the kernel lists it no more (closed, its
+// routes flushed, its name free); a detached process waits out the rest of the
+// deletion (RCU grace periods and the device's last references, ~50 ms for a
+// bridge here), which holds the rtnl lock, so a link made after this one returned
+// still comes after it. A missing link is not an error.
+Result<void> delete_link_detached(const std::string& name);
 
 struct VethRequest {
     std::string host_name;       // the host end, enslaved to `bridge` and up

@@ -282,7 +282,7 @@ Result<void> remove_network(const fs::path& root, const std::string& name_or_id)
             if (!e.host_interface.empty()) (void)delete_link(sock, e.host_interface);
             remove_endpoint(root, record.id, e.container_id);
         }
-        if (!record.bridge.empty()) TRY(delete_link(sock, record.bridge));
+        if (!record.bridge.empty()) TRY(delete_link_detached(record.bridge));
         std::error_code ec;
         fs::path dir = network_dir(root, record.id);
         fs::path doomed = networks_dir(root) / (".removed-" + record.id);
