@@ -13,4 +13,9 @@ namespace hako::dns {
 // when no network is left. Cheap enough to call after every attach and detach.
 Result<void> sync(const std::filesystem::path& root);
 
+// The hidden verb `PROG --root ROOT __dns-responder` that sync execs (hako-exit
+// beside the running binary, or the running binary itself) with its status pipe as
+// fd 3: detaches (setsid, fork) and serves until no network is left.
+[[noreturn]] void responder_verb(const std::filesystem::path& root);
+
 }  // namespace hako::dns

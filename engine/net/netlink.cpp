@@ -24,6 +24,7 @@
 
 #include "engine/sys/fd.h"
 #include "engine/sys/file.h"
+#include "engine/sys/helper_process.h"
 
 namespace hako::net {
 
@@ -246,6 +247,19 @@ void await_links_gone(const std::vector<std::string>& names, int timeout_ms) {
 Result<void> delete_link_detached(const std::string& name) {
     unsigned index = ::if_nametoindex(name.c_str());
     if (index == 0) return ok();
+    auto helper = sys::spawn_helper("/", {"__delete-link", std::to_string(index)});
+    if (!helper.ok()) return std::move(helper).error().context("delete link " + name);
+    int status = 0;
+    while (::waitpid(*helper, &status, 0) < 0 && errno == EINTR) {
+    }
+    await_links_gone({name}, 5000);
+    if (::if_nametoindex(name.c_str()) != 0) return Error("delete link " + name + ": it is still there after 5 s");
+    return ok();
+}
+
+void delete_link_verb(int index) {
+    // The spawner waits for this process only: the deletion runs in its child.
+    if (::fork() != 0) ::_exit(0);
     // By index: a later link of the same name is never the one deleted.
     struct {
         nlmsghdr header;
@@ -255,35 +269,13 @@ Result<void> delete_link_detached(const std::string& name) {
     request.header.nlmsg_type = RTM_DELLINK;
     request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
     request.link.ifi_family = AF_UNSPEC;
-    request.link.ifi_index = static_cast<int>(index);
-    sys::UniqueFd sock(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-    if (!sock) return Error::from_syscall("socket", errno, "netlink");
-    // Only async-signal-safe calls after the fork: the caller may have threads.
-    pid_t middle = ::fork();
-    if (middle < 0) return Error::from_syscall("fork", errno, "delete link " + name);
-    if (middle == 0) {
-        ::setsid();
-        if (::fork() != 0) ::_exit(0);
-        // Nothing of the caller's stays open in it: not its output (a pipe's
-        // reader would wait for this process) and not its locks (flock's live
-        // as long as any copy of their descriptor).
-        if (::dup2(sock.get(), 3) != 3) ::_exit(1);
-        ::close_range(4, ~0U, 0);
-        int null = ::open("/dev/null", O_RDWR);
-        if (null >= 0)
-            for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
-        ::close_range(4, ~0U, 0);
-        (void)::send(3, &request, sizeof request, 0);
-        char ack[512];
-        (void)::recv(3, ack, sizeof ack, 0);
-        ::_exit(0);
-    }
-    int status = 0;
-    while (::waitpid(middle, &status, 0) < 0 && errno == EINTR) {
-    }
-    await_links_gone({name}, 5000);
-    if (::if_nametoindex(name.c_str()) != 0) return Error("delete link " + name + ": it is still there after 5 s");
-    return ok();
+    request.link.ifi_index = index;
+    int sock = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (sock < 0) ::_exit(1);
+    (void)::send(sock, &request, sizeof request, 0);
+    char ack[512];
+    (void)::recv(sock, ack, sizeof ack, 0);
+    ::_exit(0);
 }
 
 Result<void> create_veth(const NetlinkSocket& host, const VethRequest& request) {

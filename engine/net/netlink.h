@@ -58,8 +58,12 @@ void await_links_gone(const std::vector<std::string>& names, int timeout_ms);
 // routes flushed, its name free); a detached process waits out the rest of the
 // deletion (RCU grace periods and the device's last references, ~50 ms for a
 // bridge here), which holds the rtnl lock, so a link made after this one returned
-// still comes after it. A missing link is not an error.
+// still comes after it. A missing link is not an error. The process is exec'd
+// (sys::spawn_helper), not forked from the caller.
 Result<void> delete_link_detached(const std::string& name);
+// The hidden verb `PROG --root / __delete-link IFINDEX` that delete_link_detached
+// execs: deletes the link from a child of its own, so its spawner waits for nothing.
+[[noreturn]] void delete_link_verb(int index);
 
 struct VethRequest {
     std::string host_name;       // the host end, enslaved to `bridge` and up

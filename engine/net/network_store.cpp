@@ -231,17 +231,21 @@ Result<NetworkRecord> create_network(const fs::path& root, const NetworkSpec& sp
     return record;
 }
 
+Result<bool> activate_nat(const fs::path& root) {
+    if (::access(activation_marker(root).c_str(), F_OK) != 0) return false;
+    auto lock = TRY(lock_networks(root));
+    // Another activation may have done it while this one waited for the lock.
+    if (::access(activation_marker(root).c_str(), F_OK) != 0) return false;
+    TRY(sync_nat(root));
+    if (::unlink(activation_marker(root).c_str()) != 0 && errno != ENOENT)
+        return Error::from_syscall("unlink", errno, activation_marker(root).string());
+    return true;
+}
+
+void activate_dns(const fs::path& root) { (void)dns::sync(root); }
+
 Result<void> activate_networks(const fs::path& root) {
-    if (::access(activation_marker(root).c_str(), F_OK) != 0) return ok();
-    {
-        auto lock = TRY(lock_networks(root));
-        // Another activation may have done it while this one waited for the lock.
-        if (::access(activation_marker(root).c_str(), F_OK) != 0) return ok();
-        TRY(sync_nat(root));
-        if (::unlink(activation_marker(root).c_str()) != 0 && errno != ENOENT)
-            return Error::from_syscall("unlink", errno, activation_marker(root).string());
-    }
-    (void)dns::sync(root);
+    if (TRY(activate_nat(root))) activate_dns(root);
     return ok();
 }
 

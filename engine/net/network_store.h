@@ -55,6 +55,12 @@ Result<NetworkRecord> create_network(const std::filesystem::path& root, const Ne
 // Brings the NAT rules and the DNS responder in line with ROOT/networks when a Later
 // create left them behind; returns at once (one stat) when none did.
 Result<void> activate_networks(const std::filesystem::path& root);
+// activate_networks in two steps: the NAT rules (true when a Later create had left
+// them behind), then the DNS responder. Starts need the rules; the responder need
+// not be up before them, as each start's attach syncs it again (waiting for a
+// responder still starting), so up lets the starts go between the two.
+Result<bool> activate_nat(const std::filesystem::path& root);
+void activate_dns(const std::filesystem::path& root);
 // Every network of the root, sorted by name.
 Result<std::vector<NetworkRecord>> list_networks(const std::filesystem::path& root);
 // By full id, name, or unique id prefix. Unknown → "network NAME not found".

@@ -2,6 +2,8 @@
 // (engine/monitor/monitor.h): `__monitor-probe ID SINCE_NS` runs one healthcheck
 // probe, and `__monitor-exit ID WAIT_STATUS STOPPED STATUS_FD LISTEN_FD HELD_FDS`
 // takes over from hako-monitor when the container's init has ended.
+// `__dns-responder` is the DNS responder that dns::sync execs, `__delete-link
+// IFINDEX` a link's deletion that net::delete_link_detached leaves running.
 #include "src/exitpath/monitor_verbs.h"
 
 #include <charconv>
@@ -11,6 +13,8 @@
 #include <string>
 
 #include "engine/monitor/health_probe.h"
+#include "engine/net/dns_control.h"
+#include "engine/net/netlink.h"
 #include "engine/monitor/monitor.h"
 #include "engine/sys/error.h"
 
@@ -74,6 +78,13 @@ std::optional<int> run_monitor_verb(int argc, char** argv) {
     std::string_view verb = argv[3];
     std::vector<std::string_view> args(argv + 4, argv + argc);
     if (verb == "__monitor-probe") return probe_verb(argv[2], args);
+    if (verb == "__dns-responder" && args.empty()) dns::responder_verb(argv[2]);
+    if (verb == "__delete-link" && args.size() == 1) {
+        int index = 0;
+        auto [end, error] = std::from_chars(args[0].data(), args[0].data() + args[0].size(), index);
+        if (error != std::errc() || end != args[0].data() + args[0].size() || index <= 0) return 2;
+        net::delete_link_verb(index);
+    }
     if (verb == "__monitor-exit" && !args.empty() && args.front() == "--") {
         args.erase(args.begin());
         return exit_verb(argv[2], args);

@@ -13,7 +13,9 @@ namespace hako::exitpath {
 
 // Runs the hidden verb when argv is spelt as hako-monitor spells it
 // ("PROG --root ROOT __monitor-exit -- ID …", "PROG --root ROOT __monitor-probe
-// ID SINCE_NS") and returns its exit status; nullopt for any other argv.
+// ID SINCE_NS") and returns its exit status; nullopt for any other argv. Also
+// "PROG --root ROOT __dns-responder" and "PROG --root / __delete-link IFINDEX",
+// the detached helpers of engine/net (sys::spawn_helper; they never return).
 std::optional<int> run_monitor_verb(int argc, char** argv);
 
 // `__monitor-probe ID SINCE_NS`: one healthcheck probe; 0 healthy, 1 unhealthy,

@@ -109,6 +109,10 @@ public:
     // Finishes what create_network left for later (LocalEngine: NAT rules, the DNS
     // responder). The executor runs it alongside the container creates.
     virtual Result<void> activate_networks() { return ok(); }
+    // What of the activation may follow the starts (LocalEngine: the DNS responder,
+    // which each start's attach waits for anyway); run after activate_networks
+    // returned, on the same thread.
+    virtual void activate_networks_after() {}
     virtual Result<void> remove_network(const std::string& name) = 0;
     virtual Result<bool> network_exists(const std::string& name) = 0;
     virtual Result<void> create_volume(const VolumeRequest& request) = 0;

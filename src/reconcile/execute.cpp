@@ -381,14 +381,18 @@ Result<void> execute(const Plan& plan, Engine& engine, const ExecuteOptions& opt
     } end_starts{engine, starts};
     Board board;
     // After the starter's fork (begin_parallel_starts wants the CLI single-threaded):
-    // the networks' NAT rules and DNS responder come up while the containers are created.
+    // the networks' NAT rules come up while the containers are created; the starts
+    // wait for them, not for the DNS responder that follows (its ~25 ms start-up
+    // overlaps the monitors' set-ups; each attach syncs it again).
     std::thread activation;
     if (!plan.networks.empty()) {
         board.expect_activation();
         activation = std::thread([&] {
             auto activated = engine.activate_networks();
-            if (activated.ok()) board.networks_activated(std::nullopt);
+            bool done = activated.ok();
+            if (done) board.networks_activated(std::nullopt);
             else board.networks_activated(std::move(activated).error().context("networks"));
+            if (done) engine.activate_networks_after();
         });
     }
     std::vector<std::thread> threads;

@@ -154,7 +154,15 @@ Result<void> LocalEngine::create_network(const NetworkRequest& request) {
 
 Result<void> LocalEngine::activate_networks() {
     std::shared_lock lock(fork_mutex_);
-    return net::activate_networks(store_.root().path());
+    dns_pending_ = TRY(net::activate_nat(store_.root().path()));
+    return ok();
+}
+
+void LocalEngine::activate_networks_after() {
+    if (!dns_pending_) return;
+    std::shared_lock lock(fork_mutex_);
+    net::activate_dns(store_.root().path());
+    dns_pending_ = false;
 }
 
 Result<void> LocalEngine::remove_network(const std::string& name) {

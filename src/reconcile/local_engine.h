@@ -25,6 +25,7 @@ public:
     Result<std::string> ensure_image(const ImageRequest& request) override;
     Result<void> create_network(const NetworkRequest& request) override;
     Result<void> activate_networks() override;
+    void activate_networks_after() override;
     Result<void> remove_network(const std::string& name) override;
     Result<bool> network_exists(const std::string& name) override;
     Result<void> create_volume(const VolumeRequest& request) override;
@@ -55,6 +56,8 @@ private:
     // inherited flock fd holds the lock meanwhile). Forks take this exclusively,
     // every other engine call shares it, so no lock fd is open while one forks.
     std::shared_mutex fork_mutex_;
+    // activate_networks found NAT rules to make: the DNS responder follows.
+    bool dns_pending_ = false;
 };
 
 // Holds RUN/projects/NAME.lock for the life of the verb; a second verb on the

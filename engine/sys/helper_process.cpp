@@ -1,0 +1,50 @@
+// This file implements the helper processes' start (helper_process.h) with
+// posix_spawn: the caller's memory is shared only until the exec (CLONE_VFORK).
+#include "engine/sys/helper_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace hako::sys {
+
+std::string helper_binary() {
+    std::error_code ec;
+    std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        std::filesystem::path lean = self.parent_path() / "hako-exit";
+        if (::access(lean.c_str(), X_OK) == 0) return lean.string();
+    }
+    return "/proc/self/exe";
+}
+
+Result<pid_t> spawn_helper(const std::string& root, const std::vector<std::string>& args, int fd3) {
+    std::string binary = helper_binary();
+    std::vector<const char*> argv{binary.c_str(), "--root", root.c_str()};
+    for (const auto& a : args) argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    if (fd3 >= 0) posix_spawn_file_actions_adddup2(&actions, fd3, 3);
+    for (int fd = 0; fd < 3; ++fd) posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDWR, 0);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    sigset_t all;
+    sigfillset(&all);
+    posix_spawnattr_setsigdefault(&attributes, &all);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+    pid_t child = 0;
+    int spawned = ::posix_spawn(&child, binary.c_str(), &actions, &attributes, const_cast<char**>(argv.data()), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (spawned != 0) return Error::from_syscall("posix_spawn", spawned, binary);
+    return child;
+}
+
+}  // namespace hako::sys

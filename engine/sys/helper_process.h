@@ -1,0 +1,26 @@
+// This file declares how hako starts its detached helper processes (the DNS
+// responder, a link's deletion): exec'd as hidden verbs of the lean hako-exit, never
+// forked from the caller, whose pages a long-lived fork would share (every later
+// write of the caller a copy-on-write fault) and whose descriptors it would hold.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "engine/sys/error.h"
+
+namespace hako::sys {
+
+// hako-exit beside the running binary when it is there, else the running binary
+// (/proc/self/exe); both run the hidden verbs (src/exitpath/monitor_verbs.h).
+std::string helper_binary();
+
+// Starts `helper_binary() --root ROOT ARGS…` in a new session, stdin/stdout/stderr
+// on /dev/null, `fd3` (when >= 0) as its fd 3 and no other descriptor (the rest are
+// close-on-exec, or closed by the verb), signals unblocked and default; returns its
+// pid, which the caller waits for.
+Result<pid_t> spawn_helper(const std::string& root, const std::vector<std::string>& args, int fd3 = -1);
+
+}  // namespace hako::sys
