@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
+#include <mutex>
+#include <tuple>
 #include <nlohmann/json.hpp>
 #include <system_error>
 
@@ -168,16 +171,58 @@ Result<ContainerStore> ContainerStore::open(const fs::path& root) {
     return store;
 }
 
+namespace {
+
+// The names of a root's containers, for create's check under the root's lock:
+// each record is parsed once per process and kept while its container.json keeps
+// its inode, size and change time (a rename rewrites it), so the creates of an `up`
+// of N services parse N records in all instead of N*N/2 under the lock.
+class NameCache {
+public:
+    // The id of the container named `name`, or "".
+    std::string holder(const fs::path& containers, const std::string& name) {
+        std::lock_guard guard(mutex_);
+        std::string found;
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(containers, ec)) {
+            std::string id = entry.path().filename().string();
+            fs::path file = entry.path() / "container.json";
+            struct stat st {};
+            if (::stat(file.c_str(), &st) != 0) continue;  // a folder still being created has no record yet
+            Key key{file.string(), st.st_ino, st.st_size, st.st_ctim.tv_sec, st.st_ctim.tv_nsec};
+            auto cached = names_.find(key);
+            if (cached == names_.end()) {
+                auto text = sys::read_file(file, 1 << 20);
+                if (!text.ok()) continue;
+                auto record = record_from_json(*text);
+                if (!record.ok()) continue;
+                cached = names_.emplace(key, record->name).first;
+            }
+            if (cached->second == name && found.empty()) found = id;
+        }
+        return found;
+    }
+
+private:
+    using Key = std::tuple<std::string, ino_t, off_t, time_t, long>;
+    std::mutex mutex_;
+    std::map<Key, std::string> names_;
+};
+
+NameCache& name_cache() {
+    static NameCache cache;
+    return cache;
+}
+
+}  // namespace
+
 Result<void> ContainerStore::create(const ContainerRecord& record) const {
     std::optional<sys::FileLock> lock;
     lock.emplace(TRY(root_.lock()));
-    auto existing = TRY(list());
-    for (const auto& other : existing) {
-        if (other.name == record.name)
-            return Error("Conflict. The container name \"/" + record.name + "\" is already in use by container \"" +
-                             other.id + "\". You have to remove (or rename) that container to be able to reuse that name.",
-                         kRunFailure);
-    }
+    if (std::string other = name_cache().holder(containers_dir(), record.name); !other.empty())
+        return Error("Conflict. The container name \"/" + record.name + "\" is already in use by container \"" +
+                         other + "\". You have to remove (or rename) that container to be able to reuse that name.",
+                     kRunFailure);
     fs::path d = dir(record.id);
     // A removed container's emptied folder, when one waits: one rename instead
     // of four folders (inode allocations are the slow part here).
