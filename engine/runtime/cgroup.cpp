@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <set>
@@ -214,6 +215,27 @@ Result<void> Cgroup::add_process(pid_t pid) const {
     std::string value = std::to_string(pid);
     for (const auto& dir : directories_) TRY(write_cgroup_file(dir / "cgroup.procs", value));
     return ok();
+}
+
+Result<std::vector<sys::UniqueFd>> Cgroup::open_procs_files() const {
+    std::vector<sys::UniqueFd> files;
+    for (const auto& dir : directories_) {
+        fs::path file = dir / "cgroup.procs";
+        sys::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+        if (!fd) return Error::from_syscall("open", errno, file.string());
+        files.push_back(std::move(fd));
+    }
+    return files;
+}
+
+int Cgroup::join_opened(const std::vector<sys::UniqueFd>& files, pid_t pid) noexcept {
+    char text[24];
+    auto [end, error] = std::to_chars(text, text + sizeof text, pid);
+    (void)error;  // a pid always fits
+    const auto length = static_cast<size_t>(end - text);
+    for (size_t i = 0; i < files.size(); ++i)
+        if (::write(files[i].get(), text, length) != static_cast<ssize_t>(length)) return static_cast<int>(i);
+    return -1;
 }
 
 Result<bool> Cgroup::oom_killed() const {

@@ -14,6 +14,7 @@
 
 #include "engine/runtime/spec.h"
 #include "engine/sys/error.h"
+#include "engine/sys/fd.h"
 
 namespace hako::runtime {
 
@@ -67,6 +68,13 @@ public:
 
     // Moves `pid` (0: the caller) into the cgroup in every hierarchy.
     Result<void> add_process(pid_t pid) const;
+    // cgroup.procs of every hierarchy, opened for join_opened().
+    Result<std::vector<sys::UniqueFd>> open_procs_files() const;
+    // Moves `pid` in through files from open_procs_files() with write(2)s alone:
+    // it allocates nothing, so it may run beside a child that shares this memory.
+    // Returns -1 when every write succeeded, else the index of the file that
+    // failed (errno set).
+    static int join_opened(const std::vector<sys::UniqueFd>& files, pid_t pid) noexcept;
     // Whether the kernel OOM-killed a process of this cgroup; read it after the init exits and before destroy().
     Result<bool> oom_killed() const;
     // Pids of the processes in the cgroup.

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -176,7 +177,9 @@ Result<void> apply_identity(const Process& process, const SeccompProgram* seccom
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     char go[32] = {};
-    if (::read(a.sync_fd, go, sizeof go - 1) < 1) _exit(1);  // "G<pid>": the parent put us in the cgroup (or died)
+    // "G<pid>": go on (EOF: the parent died). A forked init is in its cgroup by
+    // then; one sharing memory is moved in meanwhile, before start() lets it exec.
+    if (::read(a.sync_fd, go, sizeof go - 1) < 1) _exit(1);
     if (a.shared_memory) {
         status = own_status();
         reset_signals(status);
@@ -356,7 +359,7 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
     c.dir = options.state_root / options.id;
     fs::create_directories(options.state_root, ec);
     // The record's file, reserved empty (read as "being created") and written
-    // before the init goes on; a leftover folder of the old layout is EEXIST too.
+    // once the init is in its cgroup; a leftover folder of the old layout is EEXIST too.
     sys::UniqueFd state_file(::open(c.dir.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!state_file) {
         if (errno == EEXIST) return Error("container " + options.id + " already exists");
@@ -399,6 +402,8 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
     if (!seccomp.ok()) return cleanup(std::move(seccomp).error().context("seccomp"));
     auto sockets = socket_pair();
     if (!sockets.ok()) return cleanup(std::move(sockets).error());
+    auto procs_files = c.cgroup.open_procs_files();
+    if (!procs_files.ok()) return cleanup(std::move(procs_files).error());
     auto [parent_end, child_end] = std::move(sockets).value();
 
     (void)last_capability();  // read here once, inherited by every child
@@ -414,6 +419,15 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
                             pty.slave.valid() ? pty.slave.get() : -1, options.stdio, options.id, bundle_dir,
                             *seccomp ? &**seccomp : nullptr, options.die_with_creator, shared_memory};
     pid_t pid = -1;
+    // Shared memory: the init is let go ("G") at once and sets up its rootfs while
+    // this process moves it into the cgroup, writing only (a write to cgroup.procs
+    // may wait a whole RCU grace period, 3-12 ms here, for the kernel's
+    // threadgroup lock). Nothing here allocates until the init's "OK": the
+    // cgroup files were opened before the clone, the message is on the stack,
+    // and a failure kills and reaps the init before its error is built. The init
+    // cannot exec before start(), which comes after the joins.
+    int join_failed = -1, join_errno = 0;
+    bool init_gone = false;
     if (shared_memory) {
         auto stack = InitStack::map();
         if (!stack.ok()) return cleanup(std::move(stack).error());
@@ -427,6 +441,34 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
             [](void* argument) -> int { run_init(*static_cast<const InitArguments*>(argument)); },
             c.init_stack.top(), plan.clone_flags | CLONE_VM | SIGCHLD, &arguments);
         int clone_errno = errno;
+        if (pid > 0) {
+            char go[24] = {'G'};
+            auto [end, error] = std::to_chars(go + 1, go + sizeof go, pid);
+            (void)error;  // a pid always fits
+            const auto length = static_cast<size_t>(end - go);
+            auto send_go = [&] { return ::send(parent_end.get(), go, length, MSG_NOSIGNAL) == static_cast<ssize_t>(length); };
+            // A new cgroup namespace is rooted where the init is when it unshares: then it goes on only once joined.
+            const bool go_first = !plan.new_cgroup;
+            if (go_first && !send_go()) {
+                join_failed = static_cast<int>(procs_files->size());  // names the sync socket below
+                join_errno = errno;
+            } else {
+                join_failed = Cgroup::join_opened(*procs_files, pid);
+                join_errno = errno;
+                if (join_failed < 0 && !go_first && !send_go()) {
+                    join_failed = static_cast<int>(procs_files->size());
+                    join_errno = errno;
+                }
+            }
+            // ESRCH: the init failed and exited already; its message says why.
+            if (join_failed >= 0 && join_failed < static_cast<int>(procs_files->size()) && join_errno == ESRCH)
+                join_failed = -1;
+            if (join_failed >= 0) {
+                ::kill(pid, SIGKILL);
+                reap(pid);
+                init_gone = true;
+            }
+        }
         sigprocmask(SIG_SETMASK, &previous, nullptr);
         errno = clone_errno;
     } else {
@@ -441,29 +483,46 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
     pty.slave.reset();
 
     auto fail = [&](Error error) -> Error {
-        ::kill(pid, SIGKILL);
-        reap(pid);
+        if (!init_gone) {
+            ::kill(pid, SIGKILL);
+            reap(pid);
+        }
         c.init_stack.unmap();
         error = cleanup(std::move(error));
         // The spec's lifecycle: a failed create is destroyed, then poststop runs.
         run_hooks_warning(spec.hooks, HookPhase::Poststop, hook_state(spec, options.id, bundle_dir, pid, "stopped"));
         return error;
     };
-    if (auto joined = c.cgroup.add_process(pid); !joined.ok()) return fail(std::move(joined).error());
-    // Written before "G" lets the init go on (it waits, allocating nothing).
-    c.state.id = options.id;
-    c.state.pid = pid;
-    c.state.pid_start_time = process_start_time(pid);
-    c.state.bundle = bundle_dir;
-    c.state.cgroup_path = cgroup_path;
-    c.state.created = now_rfc3339();
-    c.state.annotations = spec.annotations;
-    if (auto written = write_state(state_file.get(), c.dir, c.state); !written.ok())
-        return fail(std::move(written).error());
-    state_file.reset();
-    std::string go = "G" + std::to_string(pid);
-    if (::send(parent_end.get(), go.data(), go.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(go.size()))
-        return fail(Error::from_syscall("write", errno, "sync socket"));
+    if (join_failed >= 0) {
+        if (static_cast<size_t>(join_failed) == procs_files->size())
+            return fail(Error::from_syscall("write", join_errno, "sync socket"));
+        return fail(Error::from_syscall("write", join_errno,
+                                        (c.cgroup.directories()[join_failed] / "cgroup.procs").string()));
+    }
+    auto write_record = [&]() -> Result<void> {
+        c.state.id = options.id;
+        c.state.pid = pid;
+        c.state.pid_start_time = process_start_time(pid);
+        c.state.bundle = bundle_dir;
+        c.state.cgroup_path = cgroup_path;
+        c.state.created = now_rfc3339();
+        c.state.annotations = spec.annotations;
+        TRY(write_state(state_file.get(), c.dir, c.state));
+        state_file.reset();
+        return ok();
+    };
+    if (!shared_memory) {
+        // A forked init has memory of its own: it waits for "G" while the
+        // creator joins it to the cgroup and writes the record.
+        if (Cgroup::join_opened(*procs_files, pid) >= 0) {
+            int saved = errno;
+            return fail(Error::from_syscall("write", saved, "cgroup.procs of " + cgroup_path));
+        }
+        if (auto written = write_record(); !written.ok()) return fail(std::move(written).error());
+        std::string go = "G" + std::to_string(pid);
+        if (::send(parent_end.get(), go.data(), go.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(go.size()))
+            return fail(Error::from_syscall("write", errno, "sync socket"));
+    }
     auto reply = receive_message(parent_end.get());
     if (!reply.ok()) return fail(std::move(reply).error());
     if (*reply == "HOOKS") {
@@ -478,6 +537,9 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
     if (*reply != "OK") {
         if (reply->starts_with("ERR:")) return fail(Error("container init: " + reply->substr(4)));
         return fail(Error("container init exited during setup"));
+    }
+    if (shared_memory) {
+        if (auto written = write_record(); !written.ok()) return fail(std::move(written).error());
     }
 
     c.pty_master = std::move(pty.master);

@@ -70,11 +70,30 @@ check_match "the OOM kill is detected" "$err" "OOM-killed"
 run pids --pids-limit 8 -- sh -c '(for i in $(seq 1 32); do sleep 5 & done) 2>/dev/null; set -- /proc/[0-9]*; echo $#'
 check_match "pids limit stops the fork loop" "$out" "^[2-8]$"
 
+# A private cgroup namespace is rooted at the container's cgroup: the init
+# unshares it only after it was moved in.
+dir=$(bundle cgns -- sh -c 'grep -E "^[0-9]+:(memory|pids):" /proc/self/cgroup')
+jq '.linux.namespaces += [{"type": "cgroup"}]' "$dir/config.json" >"$dir/with-cgns.json"
+mv "$dir/with-cgns.json" "$dir/config.json"
+set +e
+out=$("$HAKO" runtime --state-dir "$state" run cgns --bundle "$dir" </dev/null 2>"$work/cgns.err")
+set -e
+check "a cgroup namespace shows the container's cgroup as its root" "$(cut -d: -f3 <<<"$out" | sort -u)" "/"
+
 # Lifecycle through separate commands, as runc's.
 dir=$(bundle life --hostname life -- sleep 300)
 "$HAKO" runtime --state-dir "$state" create life --bundle "$dir" --pid-file "$work/life.pid" </dev/null >/dev/null 2>&1
 pid=$(cat "$work/life.pid")
 check "state after create" "$("$HAKO" runtime --state-dir "$state" state life | jq -r .status)" "created"
+# create returns once the init is in the container's cgroup in every hierarchy
+# (the init sets up its rootfs while it is being moved in).
+joined=none
+for d in /sys/fs/cgroup/*"$cgparent/life" /sys/fs/cgroup"$cgparent/life"; do
+  [[ -d $d ]] || continue
+  [[ $joined == none ]] && joined=yes
+  grep -qx "$pid" "$d/cgroup.procs" || joined="not in $d"
+done
+check "after create the init is in its cgroup in every hierarchy" "$joined" "yes"
 "$HAKO" runtime --state-dir "$state" start life
 check "state after start" "$("$HAKO" runtime --state-dir "$state" state life | jq -r .status)" "running"
 check "exec runs in the container" "$("$HAKO" runtime --state-dir "$state" exec life -- sh -c 'hostname; grep ^Seccomp: /proc/self/status | tr -s "\t" " "')" \

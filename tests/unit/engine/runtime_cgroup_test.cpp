@@ -1,6 +1,12 @@
 // Tests engine/runtime/cgroup.cpp: hierarchy discovery and limit computations.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "engine/sys/file.h"
+#include "engine/sys/tempdir.h"
+
 #include "engine/runtime/cgroup.h"
 
 using namespace hako::runtime;
@@ -78,4 +84,22 @@ TEST_CASE("cgroup: device rules become devices.deny/allow lines") {
     CHECK(writes[1] == std::pair<std::string, std::string>{"devices.allow", "c 1:3 rwm"});
     CHECK(writes[2].second == "c 136:* rwm");
     CHECK(writes[3].second == "b *:* m");
+}
+
+TEST_CASE("cgroup: join_opened writes the pid to every opened file and names the one that fails") {
+    auto dir = hako::sys::TempDir::create("/tmp", "hako-cgroup-join-");
+    REQUIRE(dir.ok());
+    std::vector<hako::sys::UniqueFd> files;
+    for (const char* name : {"a", "b"})
+        files.emplace_back(::open((dir->path() / name).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    REQUIRE(files[0].valid());
+    REQUIRE(files[1].valid());
+    CHECK(Cgroup::join_opened(files, 4194304) == -1);
+    CHECK(*hako::sys::read_file(dir->path() / "a", 64) == "4194304");
+    CHECK(*hako::sys::read_file(dir->path() / "b", 64) == "4194304");
+    // A file that cannot be written: its index comes back, with errno.
+    files.emplace_back(::open((dir->path() / "a").c_str(), O_RDONLY | O_CLOEXEC));
+    errno = 0;
+    CHECK(Cgroup::join_opened(files, 12) == 2);
+    CHECK(errno == EBADF);
 }
