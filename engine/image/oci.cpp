@@ -228,12 +228,15 @@ std::string host_architecture() {
 std::string now_rfc3339() {
     auto now = std::chrono::system_clock::now();
     auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
-    time_t secs = time_t(ns / 1000000000);
-    struct tm tm {};
-    ::gmtime_r(&secs, &tm);
+    // The civil date by <chrono>'s calendar, not gmtime_r: glibc's gmtime_r loads /etc/localtime
+    // (tzset) on its first call, a file read every container create paid for nothing.
+    auto day = std::chrono::floor<std::chrono::days>(now);
+    std::chrono::year_month_day date{day};
+    std::chrono::hh_mm_ss time{std::chrono::floor<std::chrono::seconds>(now - day)};
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%09lldZ", int(date.year()),
+                  unsigned(date.month()), unsigned(date.day()), int(time.hours().count()),
+                  int(time.minutes().count()), int(time.seconds().count()),
                   static_cast<long long>(ns % 1000000000));
     return buf;
 }

@@ -1,0 +1,29 @@
+// Tests image::now_rfc3339: docker's RFC 3339 UTC timestamp with nanoseconds, computed without gmtime_r.
+#include <catch2/catch.hpp>
+
+#include <ctime>
+#include <string>
+
+#include "engine/image/oci.h"
+
+namespace {
+std::string utc_seconds(time_t t) {
+    struct tm tm {};
+    ::gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    return buf;
+}
+}  // namespace
+
+TEST_CASE("now_rfc3339 is the UTC time with nanoseconds, as gmtime_r gives it", "[image][oci]") {
+    time_t before = ::time(nullptr);
+    std::string now = hako::image::now_rfc3339();
+    time_t after = ::time(nullptr);
+    REQUIRE(now.size() == 30);
+    CHECK(now[19] == '.');
+    CHECK(now.back() == 'Z');
+    for (size_t i = 20; i < 29; ++i) CHECK((now[i] >= '0' && now[i] <= '9'));
+    std::string seconds = now.substr(0, 19);
+    CHECK((seconds == utc_seconds(before) || seconds == utc_seconds(after)));
+}
