@@ -469,24 +469,11 @@ bool has_endpoints(const fs::path& root, const std::string& container_id) {
     return false;
 }
 
-}  // namespace
-
-void detach(const container::RunContext& context) {
-    const fs::path& root = root_of(context);
-    release_ports(context.record.id);
-    if (!has_endpoints(root, context.record.id)) return;
-    {
-        auto lock = lock_networks(root);
-        if (!lock.ok()) return;
-        if (!detach_endpoints(root, context.record.id)) return;
-    }
-    (void)dns::sync(root);
-}
-
-// A veth's deletion holds the kernel's rtnl lock for 25-40 ms here (RCU grace
-// periods); made one by one under the networks' lock, the exits of a `down` queued
-// behind each other. The dying namespaces' veths go in one batch instead.
-void detach_after_exit(const container::RunContext& context) {
+// detach and detach_after_exit. A veth's deletion holds the kernel's rtnl lock for
+// 25-40 ms here (RCU grace periods); made one by one under the networks' lock, the
+// exits of a `down` queued behind each other. After the exit the namespace is dying
+// and takes its veths along, batched by the kernel: only the wait is left, unlocked.
+void detach_container(const container::RunContext& context, bool namespace_gone) {
     const fs::path& root = root_of(context);
     release_ports(context.record.id);
     if (!has_endpoints(root, context.record.id)) return;
@@ -494,11 +481,17 @@ void detach_after_exit(const container::RunContext& context) {
     {
         auto lock = lock_networks(root);
         if (!lock.ok()) return;
-        if (!detach_endpoints(root, context.record.id, "", &veths)) return;
+        if (!detach_endpoints(root, context.record.id, "", namespace_gone ? &veths : nullptr)) return;
     }
     await_links_gone(veths, 2000);
     (void)dns::sync(root);
 }
+
+}  // namespace
+
+void detach(const container::RunContext& context) { detach_container(context, false); }
+
+void detach_after_exit(const container::RunContext& context) { detach_container(context, true); }
 
 // Both callers (container::remove_container, the monitor's --rm path) detach just
 // before: the endpoints are gone already.

@@ -71,24 +71,6 @@ std::string read_status(int fd) {
     }
 }
 
-[[noreturn]] void become_responder(const ServerOptions& options, int status_fd) {
-    // Nothing of the caller's stays open here: not its locks (the sync lock among
-    // them), not a monitor's status pipe that its CLI is reading to the end.
-    if (::dup2(status_fd, 3) < 0) _exit(1);
-    ::syscall(SYS_close_range, 4u, ~0u, 0u);
-    int null_fd = ::open("/dev/null", O_RDWR);
-    for (int fd = 0; fd < 3; ++fd) ::dup2(null_fd, fd);
-    if (null_fd > 3) ::close(null_fd);
-    if (::chdir("/") != 0) _exit(1);
-    ::umask(022);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int signal = 1; signal < NSIG; ++signal) ::signal(signal, SIG_DFL);
-    ::signal(SIGPIPE, SIG_IGN);
-    serve(options, 3);
-}
-
 // Exec'd, not forked: a fork of a many-threaded `up` shared its pages with the
 // long-lived responder, and every page the CLI wrote afterwards was a copy-on-write
 // fault (~400 per up of 10 services, ~15% of its CPU).
@@ -154,6 +136,11 @@ Result<void> stop(pid_t pid, const fs::path& run_dir) {
 }  // namespace
 
 void responder_verb(const fs::path& root_path) {
+    // sys::spawn_helper gave this process a session of its own, stdio on /dev/null,
+    // the status pipe as fd 3, and signals default and unblocked. Whatever else the
+    // spawner left open without close-on-exec goes: not its locks (the sync lock
+    // among them), not a monitor's status pipe that its CLI is reading to the end.
+    ::syscall(SYS_close_range, 4u, ~0u, 0u);
     fs::path root = fs::absolute(root_path);
     auto state_root = store::StateRoot::open(root);
     if (!state_root.ok()) {
@@ -168,10 +155,12 @@ void responder_verb(const fs::path& root_path) {
     options.resolv_conf = resolv && *resolv ? fs::path(resolv) : fs::path("/etc/resolv.conf");
     // The spawner waits for this process; the responder is its child, reparented
     // once this one is gone (to the subreaper or init), as a monitor is.
-    ::setsid();
     pid_t responder = ::fork();
     if (responder != 0) _exit(responder < 0 ? 1 : 0);
-    become_responder(options, 3);
+    if (::chdir("/") != 0) _exit(1);
+    ::umask(022);
+    ::signal(SIGPIPE, SIG_IGN);
+    serve(options, 3);
 }
 
 Result<void> sync(const fs::path& root_path) {
