@@ -6,12 +6,14 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 
 #include "engine/container/hooks.h"
@@ -165,12 +167,16 @@ Result<Started> start_container(const ContainerStore& store, const ContainerReco
     if (monitor_alive(state)) return Error("container " + record.name + " is already running");
     monitor::SpawnOptions options{store.root().path(), record.id, start.attach_out, start.attach_err,
                                   start.attach_socket, start.rows, start.cols};
+    // An attached caller waits for the exit (wait_attached); a detached one never reads it.
+    options.exit_by_caller = start.attach_out >= 0 || start.attach_err >= 0 || start.attach_socket >= 0;
     auto spawned = TRY(monitor::spawn(options));
     std::string line = monitor::read_status_line(spawned.status.get());
     if (line.rfind("started ", 0) == 0) {
         Started started;
         started.pid = static_cast<pid_t>(std::atoi(line.c_str() + 8));
         started.status = std::move(spawned.status);
+        started.root = store.root().path();
+        started.id = record.id;
         return started;
     }
     if (line.rfind("error ", 0) == 0) {
@@ -181,8 +187,36 @@ Result<Started> start_container(const ContainerStore& store, const ContainerReco
     return Error("the monitor of container " + record.name + " ended without starting it", kRunFailure);
 }
 
+namespace {
+
+// One line to the monitor on the status socket (SOCK_SEQPACKET: one message).
+void answer_monitor(int fd, const std::string& line) {
+    std::string text = line + "\n";
+    while (::send(fd, text.data(), text.size(), MSG_NOSIGNAL) < 0 && errno == EINTR) {
+    }
+}
+
+}  // namespace
+
 Result<int> wait_attached(Started& started) {
     std::string line = monitor::read_status_line(started.status.get());
+    if (line.rfind("ended ", 0) == 0) {
+        monitor::ExitReport report;
+        report.root = started.root;
+        report.id = started.id;
+        int stopped = 0;
+        if (std::sscanf(line.c_str() + 6, "%d %d", &report.wait_status, &stopped) == 2) {
+            report.stop_requested = stopped != 0;
+            auto done = monitor::exit_in_caller(report);
+            if (done.ok()) {
+                answer_monitor(started.status.get(), "done " + done->retired.string());
+                return done->exit_code;
+            }
+        }
+        // Not here: hako-monitor runs the exit path as usual and reports "exit CODE".
+        answer_monitor(started.status.get(), "fallback");
+        line = monitor::read_status_line(started.status.get());
+    }
     if (line.rfind("exit ", 0) != 0) return Error("lost the container's monitor", kRunFailure);
     return std::atoi(line.c_str() + 5);
 }

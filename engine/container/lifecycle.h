@@ -53,6 +53,8 @@ Result<ContainerRecord> create_container(const ContainerStore& store, const Crea
 struct Started {
     pid_t pid = 0;
     sys::UniqueFd status;
+    std::filesystem::path root;  // for an exit path that the monitor hands over
+    std::string id;
 };
 Result<Started> start_container(const ContainerStore& store, const ContainerRecord& record, int attach_out = -1,
                                 int attach_err = -1);
@@ -66,7 +68,9 @@ struct StartOptions {
 };
 Result<Started> start_container(const ContainerStore& store, const ContainerRecord& record,
                                 const StartOptions& options);
-// Reads the "exit CODE" line of an attached start: the container's exit status.
+// Waits for the end of an attached start's run: the container's exit status. The
+// monitor hands the exit path of a run without restart policy or held ports over
+// to this caller ("ended", monitor.h), which then runs it here, before returning.
 Result<int> wait_attached(Started& started);
 
 // The stop signal, `grace_seconds` (the record's stop timeout when unset), then

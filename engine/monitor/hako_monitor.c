@@ -76,6 +76,7 @@ struct monitor {
     pid_t probe;
     int64_t probe_deadline, next_probe;
     int health_starting;
+    int exit_by_caller; /* the attached CLI may run the exit path (monitor.h, "ended") */
 };
 
 static struct monitor m;
@@ -171,6 +172,7 @@ static void parse(int argc, char** argv) {
         else if (!strcmp(key, "stop-signal")) m.stop_signal = (int)number(value);
         else if (!strcmp(key, "stop-timeout")) m.stop_timeout = (int)number(value);
         else if (!strcmp(key, "started-ms")) m.started_ms = number(value);
+        else if (!strcmp(key, "exit-by-caller")) m.exit_by_caller = (int)number(value);
         else if (!strcmp(key, "health")) {
             /* interval,timeout,start_period,start_interval in milliseconds */
             long long v[4];
@@ -439,6 +441,32 @@ static void supervise(void) {
     flush(&m.err);
 }
 
+/* Offers the exit path to the attached CLI ("ended", monitor.h) and waits for its
+ * answer. "done [RETIRED]": the CLI did it all; what is left is the removal of a
+ * --rm container's retired folder, done here after the CLI returned (in hako-exit:
+ * `__dispose-retired`). Returns when the CLI answered "fallback" or went away. */
+static void offer_exit(void) {
+    char line[4200];
+    int length = snprintf(line, sizeof line, "ended %d %d\n", m.wait_status, m.stop_requested);
+    if (send(m.status_fd, line, (size_t)length, MSG_NOSIGNAL) != length) return;
+    ssize_t n;
+    while ((n = recv(m.status_fd, line, sizeof line - 1, 0)) < 0 && errno == EINTR) {
+    }
+    if (n <= 0) return;
+    line[n] = 0;
+    if (strncmp(line, "done", 4) != 0) return;
+    char* retired = line + 4;
+    retired[strcspn(retired, "\n")] = 0;
+    while (*retired == ' ') ++retired;
+    if (*retired) {
+        close_fd(&m.status_fd);
+        close_fd(&m.listen_fd);
+        char* argv[] = {(char*)m.hako, "--root", (char*)m.root, "__dispose-retired", retired, NULL};
+        exec_verb(argv);
+    }
+    _exit(0);
+}
+
 /* Hands the exit to `__monitor-exit` (restart, cleanup, "exit N"). */
 static void hand_over(void) {
     close_fd(&m.out.fd);
@@ -452,6 +480,7 @@ static void hand_over(void) {
     stop_probe();
     close_fd(&m.signal_fd);
     close_fd(&m.log.fd);
+    if (m.exit_by_caller && m.status_fd >= 0 && m.held_count == 0) offer_exit();
     set_cloexec(m.status_fd, 0);
     set_cloexec(m.listen_fd, 0);
     char held[MAX_HELD * 12 + 2] = "-";

@@ -111,6 +111,7 @@ public:
     Monitor(const SpawnOptions& options, int status_fd) : options_(options), status_fd_(status_fd) {}
     [[noreturn]] void run();
     [[noreturn]] void after_exit(const ExitReport& report);
+    Result<CallerExit> exit_in_caller(const ExitReport& report);
 
 private:
     Result<void> prepare();
@@ -129,6 +130,7 @@ private:
     void write_state();
     [[noreturn]] void fail(int code, const std::string& message);
     [[noreturn]] void finish();
+    fs::path finish_run();
     fs::path retire_auto_removed();
 
     SpawnOptions options_;
@@ -464,6 +466,11 @@ void Monitor::run() {
         pass("attach-out", options_.attach_out);
         pass("attach-err", options_.attach_err);
         pass("attacher", options_.attach_socket);
+        // It waits for the exit and may run the exit path itself (CallerExit):
+        // never when a restart could follow, nor with ports held in this process.
+        if (options_.exit_by_caller && record_.restart.mode == container::RestartMode::No &&
+            net::held_port_sockets(record_.id).empty())
+            option("exit-by-caller", "1");
     }
     LogLimits limits = log_limits(record_.process);
     option("log", store_->log_path(record_.id).string());
@@ -579,17 +586,41 @@ void Monitor::after_exit(const ExitReport& report) {
 }
 
 [[noreturn]] void Monitor::finish() {
+    fs::path retired = finish_run();
+    if (!exit_sent_) status_line(status_fd_, "exit " + std::to_string(state_.exit_code));
+    if (!retired.empty()) (void)container::dispose_retired(store_->root(), retired);
+    _exit(0);
+}
+
+// The end of a run that is not restarted: volumes, the rootfs, attach.sock, the
+// state "exited"; a --rm container leaves the store (the retired folder it returns
+// is removed once the exit is reported).
+fs::path Monitor::finish_run() {
     volume::release(container::RunContext{*store_, record_, dir_});
     if (mounted_) ::umount2((dir_ / "rootfs").c_str(), MNT_DETACH);
     ::unlink((dir_ / kAttachSocketName).c_str());
     state_.status = "exited";
     state_.pid = 0;
-    fs::path retired;
-    if (record_.auto_remove) retired = retire_auto_removed();
-    else write_state();
-    if (!exit_sent_) status_line(status_fd_, "exit " + std::to_string(state_.exit_code));
-    if (!retired.empty()) (void)container::dispose_retired(store_->root(), retired);
-    _exit(0);
+    if (record_.auto_remove) return retire_auto_removed();
+    write_state();
+    return {};
+}
+
+// after_exit's work in the attached CLI that took the exit over (monitor.h): no
+// signals to block, no ports held here (hako-monitor hands over only without
+// them), no restart (only without a policy), and nothing that ends the process.
+Result<CallerExit> Monitor::exit_in_caller(const ExitReport& report) {
+    exit_sent_ = true;
+    exit_path_ = true;
+    stop_requested_ = report.stop_requested;
+    mounted_ = true;
+    TRY(prepare());
+    if (record_.restart.mode != container::RestartMode::No)
+        return Error("container " + record_.name + " has a restart policy: its monitor handles its exit");
+    Running running = ended_run();
+    end_run(running, report.wait_status);
+    fs::path retired = finish_run();
+    return CallerExit{state_.exit_code, retired};
 }
 
 // A --rm container leaves the store in one rename before its exit is reported, so
@@ -622,6 +653,14 @@ void close_other_fds(std::initializer_list<int> keep) {
     options.id = report.id;
     Monitor monitor(options, report.status_fd);
     monitor.after_exit(report);
+}
+
+Result<CallerExit> exit_in_caller(const ExitReport& report) {
+    SpawnOptions options;
+    options.root = report.root;
+    options.id = report.id;
+    Monitor monitor(options, -1);
+    return monitor.exit_in_caller(report);
 }
 
 namespace {

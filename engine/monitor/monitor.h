@@ -29,6 +29,9 @@ struct SpawnOptions {
     // the first byte on (attach.h): run -it, start -ai.
     int attach_socket = -1;
     unsigned short rows = 0, cols = 0;  // the terminal's first size, with a tty
+    // The attached caller waits for the first run's exit (wait_attached) and may run
+    // its exit path itself (exit_in_caller), sparing hako-exit's start on that path.
+    bool exit_by_caller = false;
 };
 
 // What the monitor tells the CLI that spawned it, one line each on the status
@@ -37,6 +40,12 @@ struct SpawnOptions {
 //   "started PID"           the container runs
 //   "error CODE MESSAGE"    it could not be started (CODE: the exit status to use)
 //   "exit CODE"             the first run ended with CODE (its cleanup is done)
+//   "ended STATUS STOPPED"  with exit_by_caller: the init ended (waitpid STATUS; STOPPED
+//                           1 when a stop was asked for); the caller now runs the exit
+//                           path (exit_in_caller) and answers on the same socket
+//                           "done [RETIRED]" (hako-monitor then removes the retired
+//                           folder and ends) or "fallback" (or goes away: hako-monitor
+//                           runs the exit path as usual and reports "exit CODE").
 struct Spawned {
     sys::UniqueFd status;  // the CLI's end of the status socket
 };
@@ -65,5 +74,15 @@ struct ExitReport {
 // container as its policy says (after the backoff, unless a stop comes) and
 // execs hako-monitor again, or cleans up and reports "exit N". Never returns.
 [[noreturn]] void after_exit(const ExitReport& report);
+
+// after_exit's work for a run without a restart policy, in the attached caller that
+// got "ended": the exit code and OOM, runtime, network and volume teardown, the
+// state "exited" or, for --rm, the folder out of the store (`retired`, left for
+// hako-monitor to remove once the caller answered "done").
+struct CallerExit {
+    int exit_code = 0;
+    std::filesystem::path retired;
+};
+Result<CallerExit> exit_in_caller(const ExitReport& report);
 
 }  // namespace hako::monitor

@@ -3,7 +3,9 @@
 // probe, and `__monitor-exit ID WAIT_STATUS STOPPED STATUS_FD LISTEN_FD HELD_FDS`
 // takes over from hako-monitor when the container's init has ended.
 // `__dns-responder` is the DNS responder that dns::sync execs, `__delete-link
-// IFINDEX` a link's deletion that net::delete_link_detached leaves running.
+// IFINDEX` a link's deletion that net::delete_link_detached leaves running, and
+// `__dispose-retired PATH` removes a --rm container's retired folder after its
+// attached CLI ran the exit path (monitor::exit_in_caller) and returned.
 #include "src/exitpath/monitor_verbs.h"
 
 #include <charconv>
@@ -12,6 +14,9 @@
 #include <cstring>
 #include <string>
 
+#include "engine/container/container_store.h"
+#include "engine/container/retire.h"
+#include "engine/container/spare.h"
 #include "engine/monitor/health_probe.h"
 #include "engine/net/dns_control.h"
 #include "engine/net/netlink.h"
@@ -73,11 +78,23 @@ int exit_verb(const fs::path& root, const std::vector<std::string_view>& args) {
     monitor::after_exit(*report);
 }
 
+int dispose_verb(const fs::path& root, std::string_view retired) {
+    auto store = container::ContainerStore::open(root);
+    if (!store.ok()) return 125;
+    // Only what retire_files makes: ROOT/tmp/deleted-container-…
+    fs::path path(retired);
+    if (path.parent_path() != store->root().tmp_dir() ||
+        path.filename().string().rfind(container::kRetiredPrefix, 0) != 0)
+        return 2;
+    return container::dispose_retired(store->root(), path).ok() ? 0 : 1;
+}
+
 std::optional<int> run_monitor_verb(int argc, char** argv) {
     if (argc < 4 || std::strcmp(argv[1], "--root") != 0) return std::nullopt;
     std::string_view verb = argv[3];
     std::vector<std::string_view> args(argv + 4, argv + argc);
     if (verb == "__monitor-probe") return probe_verb(argv[2], args);
+    if (verb == "__dispose-retired" && args.size() == 1) return dispose_verb(argv[2], args[0]);
     if (verb == "__dns-responder" && args.empty()) dns::responder_verb(argv[2]);
     if (verb == "__delete-link" && args.size() == 1) {
         int index = 0;

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# An attached run's exit path runs in its CLI (monitor::exit_in_caller): hako-monitor
+# says "ended" on the status socket and waits for "done". What this must keep: the
+# exit code, the state and log of a kept container, its teardown (rootfs, cgroups),
+# a --rm container gone with its retired folder removed afterwards; a restart policy
+# still goes through the monitor; and a CLI killed before the exit leaves the exit
+# path to the monitor, as before.
+test_kind=exit-by-caller source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
+
+bash "$SRC/scripts/make-test-image.sh" "$R/image.tar" >/dev/null
+"$HAKO" --root "$R" image import "$R/image.tar" busybox >/dev/null || { echo "FAIL: image import"; exit 1; }
+inspect() { "$HAKO" --root "$R" container inspect -f "$1" "$2" 2>&1; }
+gone_within() {  # gone_within SECONDS COMMAND…: 0 once COMMAND prints nothing
+  for _ in $(seq $(($1 * 100))); do
+    [[ -z $("${@:2}") ]] && return 0
+    sleep 0.01
+  done
+  return 1
+}
+cgroup_dirs() { find /sys/fs/cgroup -maxdepth 3 -type d -path "*/hako/$1*" 2>/dev/null; }
+retired() { ls "$R/tmp" 2>/dev/null | grep deleted-container- ; }
+
+# --rm, attached: the exit code, nothing left in the store; the retired folder goes after.
+out=$("$HAKO" --root "$R" container run --rm --name xc-rm --network none busybox sh -c 'echo from-rm; exit 3')
+check "run --rm: the exit code" "$?" "3"
+check "run --rm: the output" "$out" "from-rm"
+check "run --rm: no such container afterwards" "$("$HAKO" --root "$R" container ls -a -q | wc -l)" "0"
+gone_within 5 retired
+check "run --rm: the retired folder is removed after the CLI returned" "$?" "0"
+
+# Kept, attached: the state, log and teardown the exit path writes.
+"$HAKO" --root "$R" container run --name xc-keep --network none busybox sh -c 'echo kept; exit 5' >/dev/null
+check "run: the exit code" "$?" "5"
+id=$(inspect '{{.Id}}' xc-keep)
+check "run: State.Status" "$(inspect '{{.State.Status}}' xc-keep)" "exited"
+check "run: State.ExitCode" "$(inspect '{{.State.ExitCode}}' xc-keep)" "5"
+check "run: State.Pid" "$(inspect '{{.State.Pid}}' xc-keep)" "0"
+contains "run: the log has the output" "$("$HAKO" --root "$R" container logs xc-keep 2>&1)" "kept"
+check "run: the rootfs is unmounted" "$(grep -c "$id/rootfs" /proc/self/mounts)" "0"
+check "run: no cgroup is left" "$(cgroup_dirs "$id")" ""
+check "run: no attach socket is left" "$(ls "$R/containers/$id" | grep -c attach.sock)" "0"
+"$HAKO" --root "$R" container start -a xc-keep >/dev/null
+check "start -a of it: the exit code again" "$?" "5"
+
+# A container killed from outside is 128+signal through the same path.
+wait_running() {
+  for _ in $(seq 500); do
+    [[ $(inspect '{{.State.Status}}' "$1") == running ]] && return
+    sleep 0.01
+  done
+}
+"$HAKO" --root "$R" container run --rm --name xc-kill --network none busybox sleep 10 >/dev/null &
+cli=$!
+wait_running xc-kill
+"$HAKO" --root "$R" container kill xc-kill >/dev/null
+wait "$cli"
+check "run --rm killed with SIGKILL: the CLI's status is 137" "$?" "137"
+"$HAKO" --root "$R" container run --rm --name xc-stop --network none busybox sleep 10 >/dev/null &
+cli=$!
+wait_running xc-stop
+"$HAKO" --root "$R" container stop -t 0 xc-stop >/dev/null
+check "stop of an attached run returns once it is removed" "$("$HAKO" --root "$R" container ls -a | grep -cw xc-stop)" "0"
+wait "$cli"
+check "and the CLI's status is 137" "$?" "137"
+
+# A restart policy keeps the exit in the monitor: the run returns the first exit, and it restarts.
+"$HAKO" --root "$R" container run --name xc-restart --network none --restart on-failure:1 busybox false
+check "run --restart on-failure:1: the first exit code" "$?" "1"
+for _ in $(seq 500); do
+  [[ $(inspect '{{.RestartCount}}' xc-restart) == 1 && $(inspect '{{.State.Status}}' xc-restart) == exited ]] && break
+  sleep 0.01
+done
+check "and it was restarted once by its monitor" "$(inspect '{{.RestartCount}}' xc-restart)/$(inspect '{{.State.Status}}' xc-restart)" "1/exited"
+
+# The CLI killed while its container runs: the monitor does the exit path itself.
+"$HAKO" --root "$R" container run --rm --name xc-orphan --network none busybox sleep 1 >/dev/null &
+cli=$!
+wait_running xc-orphan
+kill -9 "$cli"
+wait "$cli" 2>/dev/null
+orphan() { "$HAKO" --root "$R" container ls -a | grep -w xc-orphan; }
+gone_within 10 orphan
+check "the CLI killed: its --rm container is still removed when it exits" "$?" "0"
+gone_within 5 retired
+check "and its folder too" "$?" "0"
+
+exit $((failures > 0))
