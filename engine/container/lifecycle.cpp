@@ -389,7 +389,8 @@ Result<void> remove_container(const ContainerStore& store, const ContainerRecord
         TRY(stop_container(store, record, 0));
     }
     // What a monitor that died may have left: the runtime's state and cgroup, the mount.
-    if (auto stale = runtime::load(store.runtime_state_dir(), record.id); stale.ok()) (void)runtime::destroy(*stale);
+    if (auto stale = runtime::load_for_teardown(store.runtime_state_dir(), record.id); stale.ok())
+        (void)runtime::destroy(*stale);
     ::umount2((store.dir(record.id) / "rootfs").c_str(), MNT_DETACH);
     RunContext context{store, record, store.dir(record.id)};
     net::detach_after_exit(context);  // a monitor killed with -9 never did

@@ -304,8 +304,8 @@ Result<runtime::Spec> Monitor::build_spec() {
     TRY(volume::prepare(context, c));
     auto spec = TRY(runtime::build_spec(c, dir_ / "rootfs"));
     TRY(device::apply(context, spec));
-    // Rebuilt at every start: not synced.
-    TRY(sys::write_file_atomic(dir_ / "config.json", runtime::to_json(spec), 0600, sys::Durability::Volatile));
+    // Rebuilt at every start: not synced, and compact (read by programs only).
+    TRY(sys::write_file_atomic(dir_ / "config.json", runtime::to_json(spec, -1), 0600, sys::Durability::Volatile));
     return spec;
 }
 
@@ -341,7 +341,7 @@ Result<Running> Monitor::launch(const runtime::Spec& spec) {
         auto created = runtime::create(spec, dir_, create);
         if (!created.ok()) {
             // A runtime state left by a monitor that died: clear it and try once more.
-            auto stale = runtime::load(store_->runtime_state_dir(), record_.id);
+            auto stale = runtime::load_for_teardown(store_->runtime_state_dir(), record_.id);
             if (!stale.ok()) return std::move(created).error();
             (void)runtime::destroy(*stale);
             created = runtime::create(spec, dir_, create);
@@ -502,7 +502,7 @@ Running Monitor::ended_run() const {
     Running running;
     running.external = !external_runtime_.empty();
     if (!running.external) {
-        if (auto loaded = runtime::load(store_->runtime_state_dir(), record_.id); loaded.ok()) {
+        if (auto loaded = runtime::load_for_teardown(store_->runtime_state_dir(), record_.id); loaded.ok()) {
             running.container = std::move(*loaded);
             return running;
         }

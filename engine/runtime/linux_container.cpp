@@ -507,6 +507,7 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
         c.state.cgroup_path = cgroup_path;
         c.state.created = now_rfc3339();
         c.state.annotations = spec.annotations;
+        c.state.has_hooks = !spec.hooks.empty();
         TRY(write_state(state_file.get(), c.dir, c.state));
         state_file.reset();
         return ok();
@@ -643,7 +644,9 @@ Result<void> destroy(Container& c) {
     return ok();
 }
 
-Result<Container> load(const fs::path& state_root, const std::string& id) {
+namespace {
+
+Result<Container> load(const fs::path& state_root, const std::string& id, bool whole_spec) {
     if (!valid_id(id)) return Error::usage("invalid container id \"" + id + "\"");
     Container c;
     c.dir = state_root / id;
@@ -653,9 +656,18 @@ Result<Container> load(const fs::path& state_root, const std::string& id) {
         return std::move(state).error();
     }
     c.state = std::move(state).value();
-    c.spec = TRY(load_bundle_spec(c.state.bundle));
+    // destroy reads only the hooks: a spec of ~300 seccomp names is not parsed for nothing.
+    if (whole_spec || c.state.has_hooks) c.spec = TRY(load_bundle_spec(c.state.bundle));
     c.cgroup = TRY(Cgroup::open(c.state.cgroup_path));
     return c;
+}
+
+}  // namespace
+
+Result<Container> load(const fs::path& state_root, const std::string& id) { return load(state_root, id, true); }
+
+Result<Container> load_for_teardown(const fs::path& state_root, const std::string& id) {
+    return load(state_root, id, false);
 }
 
 Result<Container> adopt(const std::string& id, pid_t pid, const Spec& spec, const std::string& cgroup_path) {

@@ -85,6 +85,8 @@ Result<bool> oom_killed(const Container& container);
 Result<void> destroy(Container& container);
 // Reopens a container from STATE_ROOT/ID (another hako process created it).
 Result<Container> load(const std::filesystem::path& state_root, const std::string& id);
+// The same for destroy alone: the spec is read only when it has hooks (State::has_hooks).
+Result<Container> load_for_teardown(const std::filesystem::path& state_root, const std::string& id);
 
 // A running container known only by its init's pid, spec and cgroup (one run by
 // an external OCI runtime, or by a monitor): enough for exec, kill and oom_killed.

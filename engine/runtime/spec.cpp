@@ -314,7 +314,7 @@ Result<Spec> parse_spec(std::string_view json_text) {
     }
 }
 
-std::string to_json(const Spec& s) {
+std::string to_json(const Spec& s, int indent) {
     Json j;
     j["ociVersion"] = s.oci_version;
     j["process"] = process_json(s.process);
@@ -330,7 +330,7 @@ std::string to_json(const Spec& s) {
     j["linux"] = linux_json(s.linux_spec);
     put_nonempty(j, "annotations", s.annotations);
     if (!s.hooks.empty()) j["hooks"] = hooks_json(s.hooks);
-    return j.dump(2) + "\n";
+    return j.dump(indent) + "\n";
 }
 
 Result<Spec> load_bundle_spec(const std::filesystem::path& bundle) {

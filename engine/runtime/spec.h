@@ -158,7 +158,8 @@ struct Spec {
 
 // config.json text ↔ Spec. Parsing reports the first field that has the wrong shape.
 Result<Spec> parse_spec(std::string_view json_text);
-std::string to_json(const Spec& spec);
+// `indent` as nlohmann's dump: 2 for people, -1 (one line) for what only programs read.
+std::string to_json(const Spec& spec, int indent = 2);
 // Reads BUNDLE/config.json.
 Result<Spec> load_bundle_spec(const std::filesystem::path& bundle);
 

@@ -76,7 +76,8 @@ std::string state_text(const State& s) {
                         {"bundle", s.bundle.string()},
                         {"cgroupPath", s.cgroup_path},
                         {"created", s.created},
-                        {"annotations", s.annotations}};
+                        {"annotations", s.annotations},
+                        {"hooks", s.has_hooks}};
     return j.dump(2) + "\n";
 }
 
@@ -124,6 +125,7 @@ Result<State> read_state(const std::filesystem::path& container_dir) {
         s.cgroup_path = j.at("cgroupPath").get<std::string>();
         s.created = j.value("created", "");
         s.annotations = j.value("annotations", std::map<std::string, std::string>{});
+        s.has_hooks = j.value("hooks", true);
         return s;
     } catch (const nlohmann::json::exception& e) {
         return Error(container_dir.string() + ": " + e.what());

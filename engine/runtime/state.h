@@ -25,6 +25,9 @@ struct State {
     std::string cgroup_path;
     std::string created;  // RFC 3339
     std::map<std::string, std::string> annotations;
+    // Whether the bundle's spec has hooks (poststop ones run at destroy): without
+    // them a teardown need not read the spec. True for a record that lacks it.
+    bool has_hooks = true;
 };
 
 // The start time of a process in clock ticks since boot, 0 when it does not exist.

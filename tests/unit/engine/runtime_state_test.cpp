@@ -38,6 +38,7 @@ void check_same(const State& got, const State& want) {
     CHECK(got.cgroup_path == want.cgroup_path);
     CHECK(got.created == want.created);
     CHECK(got.annotations == want.annotations);
+    CHECK(got.has_hooks == want.has_hooks);
 }
 
 }  // namespace
@@ -61,6 +62,7 @@ TEST_CASE("runtime state: the record is the file STATE_ROOT/ID, written atomical
     CHECK(empty.error().errno_value == ENOENT);  // being created reads as missing
     State second = sample_state();
     second.id = "c2";
+    second.has_hooks = false;  // a teardown then skips the spec
     REQUIRE(write_state(fd, reserved, second).ok());
     ::close(fd);
     auto read_second = read_state(reserved);
@@ -97,4 +99,17 @@ TEST_CASE("runtime state: the exec fifo is hidden beside the record") {
     CHECK(observe_status(self, record) == Status::Created);
     self.pid_start_time += 1;  // another process under a reused pid
     CHECK(observe_status(self, record) == Status::Stopped);
+}
+
+TEST_CASE("runtime state: a record without the hooks field (an older hako's) counts as having hooks") {
+    auto tmp = sys::TempDir::create(fs::temp_directory_path(), "hako-rtstate-");
+    REQUIRE(tmp.ok());
+    fs::path record = tmp->path() / "c3";
+    REQUIRE(sys::write_file_atomic(record,
+                                   R"({"id": "c3", "pid": 1, "pidStartTime": 2, "bundle": "/b", "cgroupPath": "/hako/c3"})",
+                                   0600, sys::Durability::Volatile)
+                .ok());
+    auto read = read_state(record);
+    REQUIRE(read.ok());
+    CHECK(read->has_hooks);
 }
