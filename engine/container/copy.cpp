@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine/container/copy_tar.h"
+#include "engine/container/init_layer.h"
 #include "engine/container/lifecycle.h"
 #include "engine/image/image_store.h"
 #include "engine/sys/safe_path.h"
@@ -102,6 +103,8 @@ Result<ContainerRoot> ContainerRoot::open(const ContainerStore& store, const Con
     std::string lower;
     for (const auto& layer : image.layers) lower = "l/" + layer.link + (lower.empty() ? "" : ":") + lower;
     if (lower.empty()) return Error("image " + record.image_id + " of container " + record.name + " has no layers");
+    TRY(ensure_init_layer(store.root()));
+    lower = std::string(kInitLayerName) + ":" + lower;  // as the monitor mounts it
     std::string rel = "containers/" + record.id;
     std::string data = "lowerdir=" + lower + ",upperdir=" + rel + "/upper,workdir=" + rel + "/work";
 

@@ -29,6 +29,7 @@
 
 #include "engine/container/container_store.h"
 #include "engine/container/hooks.h"
+#include "engine/container/init_layer.h"
 #include "engine/container/retire.h"
 #include "engine/container/spare.h"
 #include "engine/image/image_store.h"
@@ -257,12 +258,11 @@ Result<void> Monitor::mount_rootfs() {
     auto images = TRY(image::ImageStore::open(options_.root));
     auto image = TRY(images.record(record_.image_id));
     auto layers = images.layer_dirs(image);
-    // Relative to ROOT, as docker's overlay2 does, so a deep stack fits one page.
-    std::string lower;
-    for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
-        if (!lower.empty()) lower += ':';
-        lower += "l/" + it->filename().string();
-    }
+    TRY(container::ensure_init_layer(store_->root()));
+    // Relative to ROOT, as docker's overlay2 does, so a deep stack fits one page;
+    // the init layer on top (the leftmost).
+    std::string lower = container::kInitLayerName;
+    for (auto it = layers.rbegin(); it != layers.rend(); ++it) lower += ":l/" + it->filename().string();
     std::string rel = "containers/" + record_.id;
     std::string data = "lowerdir=" + lower + ",upperdir=" + rel + "/upper,workdir=" + rel + "/work";
     // A --rm container's upper layer is thrown away: "volatile" spares the sync of

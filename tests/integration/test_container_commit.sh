@@ -10,9 +10,10 @@ h image import "$R/image.tar" busybox >/dev/null || { echo "FAIL: image import";
 
 h container run --name commit-src -e FROM_RUN=yes -w /tmp busybox \
   sh -c 'echo new > /newfile; rm /bin/vi; mkdir /tmp/d; echo x >> /etc/passwd' >/dev/null
-# /etc/hostname, hosts and resolv.conf are the network module's files, not the command's.
+# /etc/hostname, hosts and resolv.conf are mount points in the shared init layer
+# (engine/container/init_layer.h), not in the container's layer: never listed.
 check "diff lists added, changed and deleted paths" \
-  "$(h container diff commit-src | grep -vE '^A /etc/(hostname|hosts|resolv.conf)$')" \
+  "$(h container diff commit-src)" \
 "C /bin
 D /bin/vi
 C /etc
@@ -41,6 +42,14 @@ check "one more layer than the base" "$(field committed:1 "len(c['RootFS']['Laye
 
 h container create --name untouched busybox true >/dev/null
 check "a container that changed nothing diffs empty" "$(h container diff untouched)" ""
+h container run --name ran-clean busybox cat /etc/hostname /etc/hosts /etc/resolv.conf >/dev/null
+check "one that ran and changed nothing too (its /etc/hosts… are mount points of the init layer)" \
+  "$(h container diff ran-clean)" ""
+check "the init layer's files are empty and never written through" \
+  "$(stat -c '%s %a %n' "$R"/init-layer/etc/* | sed "s|$R/||")" \
+"0 644 init-layer/etc/hostname
+0 644 init-layer/etc/hosts
+0 644 init-layer/etc/resolv.conf"
 id2=$(h container commit untouched)
 check "committing it adds no layer" "$(field "$id2" "len(c['RootFS']['Layers'])")" "1"
 h container commit -c 'BOGUS x' commit-src 2>/dev/null
