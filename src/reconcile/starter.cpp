@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 #include "engine/monitor/monitor.h"
 
@@ -94,11 +96,21 @@ Result<std::unique_ptr<Starter>> Starter::launch(const std::filesystem::path& ro
     return starter;
 }
 
+// The helpers end when their sockets close; their exits (the teardown of a copy of
+// the CLI's address space, some milliseconds each) are not waited for here, where
+// they would hold up the verb's end: a detached thread reaps them (or init does,
+// should the CLI exit first).
 Starter::~Starter() {
-    for (auto& helper : helpers_) helper.socket.reset();
-    for (auto& helper : helpers_)
-        while (::waitpid(helper.pid, nullptr, 0) < 0 && errno == EINTR) {
-        }
+    std::vector<pid_t> pids;
+    for (auto& helper : helpers_) {
+        helper.socket.reset();
+        pids.push_back(helper.pid);
+    }
+    std::thread([pids = std::move(pids)] {
+        for (pid_t pid : pids)
+            while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+            }
+    }).detach();
 }
 
 Result<sys::UniqueFd> Starter::spawn_monitor(const std::string& id) {
