@@ -40,7 +40,6 @@ using valijson::adapters::NlohmannJsonAdapter;
 // verdict on most files.
 struct ParsedSchema {
     Json raw;
-    Json lean;  // without `^x-` patterns (see without_extension_patterns)
     std::unique_ptr<QuickSchema> quick;  // null: valijson checks every file
     std::string error;  // why the embedded schema could not be used, if it could not
 };
@@ -131,7 +130,6 @@ std::unique_ptr<ParsedSchema> parse_schema() {
     auto parsed = std::make_unique<ParsedSchema>();
     try {
         parsed->raw = Json::parse(compose_schema_json);
-        parsed->lean = without_extension_patterns(parsed->raw);
         parsed->quick = QuickSchema::compile(parsed->raw);
     } catch (const std::exception& e) {
         parsed->error = e.what();
@@ -149,7 +147,9 @@ const ParsedSchema& parsed_schema() {
 std::unique_ptr<CompiledSchema> compile_schema() {
     auto compiled = std::make_unique<CompiledSchema>();
     try {
-        const Json& lean = parsed_schema().lean;
+        // Without `^x-` patterns (see without_extension_patterns); made here, for
+        // the files QuickSchema rejects, not at every load.
+        Json lean = without_extension_patterns(parsed_schema().raw);
         valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
         parser.populateSchema(NlohmannJsonAdapter(lean), compiled->schema);
     } catch (const std::exception& e) {
