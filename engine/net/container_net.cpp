@@ -97,11 +97,17 @@ struct FileNames {
 FileNames files_of(const fs::path& dir) { return {dir / "hosts", dir / "resolv.conf", dir / "hostname"}; }
 
 // Rewrites a file in place: it is bind-mounted into a running container by inode.
+// Written over and then cut to size, not truncated first: a truncation to 0 frees
+// the file's block and the write allocates one again, and on an ext4 mounted with
+// `discard` (and no journal, as here) each freed block is a synchronous discard.
+// A start rewrites /etc/hosts twice (before and after its addresses are known).
 Result<void> rewrite_in_place(const fs::path& path, const std::string& text) {
-    sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
     if (!fd) return Error::from_syscall("open", errno, path.string());
-    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    if (::pwrite(fd.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()))
         return Error::from_syscall("write", errno, path.string());
+    if (::ftruncate(fd.get(), static_cast<off_t>(text.size())) != 0)
+        return Error::from_syscall("truncate", errno, path.string());
     return ok();
 }
 
@@ -366,9 +372,8 @@ Result<void> prepare(const container::RunContext& context, runtime::ContainerCon
     std::string mode = mode_of(r);
     FileNames files = files_of(context.dir);
     const json& n = r.networking;
-    std::string host_resolv = sys::read_file("/etc/resolv.conf", 1 << 20).ok()
-                                  ? *sys::read_file("/etc/resolv.conf", 1 << 20)
-                                  : std::string();
+    auto host_resolv_file = sys::read_file("/etc/resolv.conf", 1 << 20);
+    std::string host_resolv = host_resolv_file.ok() ? *host_resolv_file : std::string();
     auto extra = TRY(parse_extra_hosts(strings(n, "extra_hosts"), gateway_of_first_network(root, r)));
     std::string domainname = n.value("domainname", std::string());
     if (mode.rfind("container:", 0) == 0) {
@@ -381,7 +386,8 @@ Result<void> prepare(const container::RunContext& context, runtime::ContainerCon
         files = files_of(context.store.dir(target_id));
     } else if (mode == "host") {
         config.network = runtime::NetworkMode::Host;
-        std::string hosts = sys::read_file("/etc/hosts", 1 << 20).ok() ? *sys::read_file("/etc/hosts", 1 << 20) : "";
+        auto host_hosts = sys::read_file("/etc/hosts", 1 << 20);
+        std::string hosts = host_hosts.ok() ? *host_hosts : "";
         for (const auto& e : extra) {
             hosts += e.address;
             for (const auto& name : e.names) hosts += "\t" + name;
