@@ -4,6 +4,8 @@
 
 #include <sys/utsname.h>
 
+#include "engine/sys/clock.h"
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -225,20 +227,6 @@ std::string host_architecture() {
     return m;
 }
 
-std::string now_rfc3339() {
-    auto now = std::chrono::system_clock::now();
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
-    // The civil date by <chrono>'s calendar, not gmtime_r: glibc's gmtime_r loads /etc/localtime
-    // (tzset) on its first call, a file read every container create paid for nothing.
-    auto day = std::chrono::floor<std::chrono::days>(now);
-    std::chrono::year_month_day date{day};
-    std::chrono::hh_mm_ss time{std::chrono::floor<std::chrono::seconds>(now - day)};
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%09lldZ", int(date.year()),
-                  unsigned(date.month()), unsigned(date.day()), int(time.hours().count()),
-                  int(time.minutes().count()), int(time.seconds().count()),
-                  static_cast<long long>(ns % 1000000000));
-    return buf;
-}
+std::string now_rfc3339() { return sys::now_rfc3339(); }
 
 }  // namespace hako::image

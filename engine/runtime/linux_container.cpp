@@ -27,6 +27,7 @@
 #include "engine/runtime/capabilities.h"
 #include "engine/runtime/namespaces.h"
 #include "engine/runtime/oci_hooks.h"
+#include "engine/sys/clock.h"
 #include "engine/runtime/path_in_root.h"
 #include "engine/runtime/process_setup.h"
 #include "engine/runtime/rootfs.h"
@@ -264,18 +265,6 @@ Result<void> apply_identity(const Process& process, const SeccompProgram* seccom
     exec_process(spec.process);
 }
 
-std::string now_rfc3339() {
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    tm utc{};
-    gmtime_r(&ts.tv_sec, &utc);
-    char buffer[64];
-    strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
-    char fraction[16];
-    snprintf(fraction, sizeof fraction, ".%09ldZ", ts.tv_nsec);
-    return std::string(buffer) + fraction;
-}
-
 // No leading dot: the state root's hidden names (.seccomp, .ID.fifo) are the runtime's own.
 bool valid_id(const std::string& id) {
     if (id.empty() || id[0] == '.' || id.size() > 1024) return false;
@@ -505,7 +494,7 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
         c.state.pid_start_time = process_start_time(pid);
         c.state.bundle = bundle_dir;
         c.state.cgroup_path = cgroup_path;
-        c.state.created = now_rfc3339();
+        c.state.created = sys::now_rfc3339();
         c.state.annotations = spec.annotations;
         c.state.has_hooks = !spec.hooks.empty();
         TRY(write_state(state_file.get(), c.dir, c.state));

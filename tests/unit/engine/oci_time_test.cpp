@@ -1,10 +1,11 @@
-// Tests image::now_rfc3339: docker's RFC 3339 UTC timestamp with nanoseconds, computed without gmtime_r.
+// Tests image::now_rfc3339 (sys::now_rfc3339, which the runtime's state uses too): docker's RFC 3339 UTC timestamp with nanoseconds, computed without gmtime_r.
 #include <catch2/catch.hpp>
 
 #include <ctime>
 #include <string>
 
 #include "engine/image/oci.h"
+#include "engine/sys/clock.h"
 
 namespace {
 std::string utc_seconds(time_t t) {
@@ -26,4 +27,8 @@ TEST_CASE("now_rfc3339 is the UTC time with nanoseconds, as gmtime_r gives it", 
     for (size_t i = 20; i < 29; ++i) CHECK((now[i] >= '0' && now[i] <= '9'));
     std::string seconds = now.substr(0, 19);
     CHECK((seconds == utc_seconds(before) || seconds == utc_seconds(after)));
+    std::string runtime_now = hako::sys::now_rfc3339();
+    time_t last = ::time(nullptr);
+    REQUIRE(runtime_now.size() == 30);
+    CHECK((runtime_now.substr(0, 19) == utc_seconds(after) || runtime_now.substr(0, 19) == utc_seconds(last)));
 }
