@@ -42,6 +42,7 @@
 #include "engine/sys/file.h"
 #include "engine/sys/safe_path.h"
 #include "engine/sys/tempdir.h"
+#include "engine/sys/clock.h"
 
 namespace hako::build {
 
@@ -467,7 +468,7 @@ private:
 
     static void add_history(image::ImageConfig& config, const std::string& created_by, bool empty) {
         image::HistoryEntry h;
-        h.created = image::now_rfc3339();
+        h.created = sys::now_rfc3339();
         h.created_by = created_by;
         h.comment = kHistoryComment;
         h.empty_layer = empty;

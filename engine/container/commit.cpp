@@ -7,6 +7,7 @@
 #include "engine/image/change.h"
 #include "engine/image/oci.h"
 #include "engine/sys/fd.h"
+#include "engine/sys/clock.h"
 
 namespace hako::container {
 
@@ -62,7 +63,7 @@ Result<image::ImageRecord> commit_container(const ContainerStore& store, const C
         config.diff_ids.push_back(layer.diff_id);
     }
     image::HistoryEntry history;
-    history.created = image::now_rfc3339();
+    history.created = sys::now_rfc3339();
     for (const auto& arg : record.args()) history.created_by += (history.created_by.empty() ? "" : " ") + arg;
     history.author = request.author;
     history.comment = request.message;

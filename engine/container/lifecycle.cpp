@@ -24,6 +24,7 @@
 #include "engine/monitor/process_config.h"
 #include "engine/runtime/linux_container.h"
 #include "engine/runtime/user.h"
+#include "engine/sys/clock.h"
 
 namespace hako::container {
 
@@ -98,7 +99,7 @@ Result<ContainerRecord> create_container(const ContainerStore& store, const Crea
     r.name = request.name.empty() ? random_name() : request.name;
     if (!valid_name(r.name))
         return Error("Invalid container name (" + r.name + "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", kRunFailure);
-    r.created = image::now_rfc3339();
+    r.created = sys::now_rfc3339();
     r.image = request.image;
     r.image_id = image->id;
     auto command = choose_command(defaults.entrypoint, defaults.cmd, request.entrypoint, request.args);

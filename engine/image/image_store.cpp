@@ -17,6 +17,7 @@
 #include "engine/sys/digest.h"
 #include "engine/sys/fd.h"
 #include "engine/sys/file.h"
+#include "engine/sys/clock.h"
 
 namespace hako::image {
 
@@ -371,7 +372,7 @@ Result<ImageRecord> ImageStore::commit_verbatim(std::string_view config_json, co
     record.layers = layers;
     record.size = 0;
     for (const auto& l : layers) record.size += l.unpacked_size;
-    if (!refs.empty()) record.last_tag_time = now_rfc3339();
+    if (!refs.empty()) record.last_tag_time = sys::now_rfc3339();
     TRY(write_record(record));
     for (const auto& r : refs) index.repositories[r.name()][r.tag] = record.id;
     if (!refs.empty()) TRY(save_index(index));
@@ -385,7 +386,7 @@ Result<ImageRecord> ImageStore::import(int fd, const std::string& tag, const Imp
     for (const auto& change : options.changes) TRY(apply_change(config.config, change));
     auto ingest = TRY(root_.ingest_lock());
     LayerRef layer = TRY(add_layer(fd, options.source_name));
-    config.created = now_rfc3339();
+    config.created = sys::now_rfc3339();
     config.architecture = options.architecture.empty() ? host_architecture() : options.architecture;
     config.os = options.os;
     config.diff_ids = {layer.diff_id};
@@ -409,7 +410,7 @@ Result<void> ImageStore::tag(std::string_view source, std::string_view target) c
     ImageRecord record = TRY(read_record(id, index));
     index.repositories[ref.name()][ref.tag] = id;
     TRY(save_index(index));
-    record.last_tag_time = now_rfc3339();
+    record.last_tag_time = sys::now_rfc3339();
     return write_record(record);
 }
 

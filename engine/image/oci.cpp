@@ -4,12 +4,6 @@
 
 #include <sys/utsname.h>
 
-#include "engine/sys/clock.h"
-
-#include <chrono>
-#include <cstdio>
-#include <ctime>
-
 namespace hako::image {
 
 using ojson = nlohmann::ordered_json;
@@ -226,7 +220,5 @@ std::string host_architecture() {
     if (m == "i686" || m == "i386") return "386";
     return m;
 }
-
-std::string now_rfc3339() { return sys::now_rfc3339(); }
 
 }  // namespace hako::image

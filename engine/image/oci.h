@@ -106,7 +106,5 @@ Result<Manifest> parse_manifest(std::string_view json);
 
 // The architecture of this machine in Go's naming (amd64, arm64, …).
 std::string host_architecture();
-// Now as RFC 3339 with nanoseconds in UTC: "2024-05-01T10:00:00.123456789Z".
-std::string now_rfc3339();
 
 }  // namespace hako::image

@@ -480,7 +480,7 @@ static void hand_over(void) {
     stop_probe();
     close_fd(&m.signal_fd);
     close_fd(&m.log.fd);
-    if (m.exit_by_caller && m.status_fd >= 0 && m.held_count == 0) offer_exit();
+    if (m.exit_by_caller && m.status_fd >= 0) offer_exit();
     set_cloexec(m.status_fd, 0);
     set_cloexec(m.listen_fd, 0);
     char held[MAX_HELD * 12 + 2] = "-";

@@ -20,6 +20,7 @@
 #include "engine/image/image_store.h"
 #include "engine/monitor/health.h"
 #include "engine/runtime/linux_container.h"
+#include "engine/sys/clock.h"
 
 namespace hako::monitor {
 
@@ -107,9 +108,9 @@ Result<ProbeVerdict> run_probe(const std::filesystem::path& root, const std::str
     container.dir = store.runtime_state_dir() / id;  // its compiled seccomp programs
 
     ProbeResult result;
-    result.start = image::now_rfc3339();
+    result.start = sys::now_rfc3339();
     result.exit_code = probe(container, *health, result.output);
-    result.end = image::now_rfc3339();
+    result.end = sys::now_rfc3339();
     // The monitor runs one probe at a time and none once the run ended: nothing
     // else writes the state meanwhile.
     state = TRY(store.read_state(id));

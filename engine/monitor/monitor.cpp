@@ -41,6 +41,7 @@
 #include "engine/runtime/linux_container.h"
 #include "engine/runtime/spec_defaults.h"
 #include "engine/sys/file.h"
+#include "engine/sys/clock.h"
 
 namespace hako::monitor {
 
@@ -425,7 +426,7 @@ void Monitor::run() {
     run_started_ms_ = now_ms();
     state_.status = "running";
     state_.pid = running->container.pid();
-    state_.started_at = image::now_rfc3339();
+    state_.started_at = sys::now_rfc3339();
     state_.oom_killed = false;
     if (health_) {
         state_.health_status = "starting";
@@ -526,7 +527,7 @@ void Monitor::end_run(Running& running, int wait_status) {
     }
     net::detach_after_exit(container::RunContext{*store_, record_, dir_});
     state_.pid = 0;
-    state_.finished_at = image::now_rfc3339();
+    state_.finished_at = sys::now_rfc3339();
     // A stopped container is not healthy: dependents must not count on it.
     if (!state_.health_status.empty()) state_.health_status = "unhealthy";
 }

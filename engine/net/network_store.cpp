@@ -15,7 +15,6 @@
 
 #include "engine/container/container_store.h"
 #include "engine/container/options.h"
-#include "engine/image/oci.h"
 #include "engine/net/dns_control.h"
 #include "engine/net/ipam.h"
 #include "engine/net/nat.h"
@@ -23,6 +22,7 @@
 #include "engine/net/network_files.h"
 #include "engine/sys/fd.h"
 #include "engine/sys/lock.h"
+#include "engine/sys/clock.h"
 
 namespace hako::net {
 
@@ -176,7 +176,7 @@ Result<NetworkRecord> create_locked(const fs::path& root, const NetworkSpec& spe
     record.id = container::generate_id();
     record.name = spec.name;
     record.driver = spec.driver;
-    record.created = image::now_rfc3339();
+    record.created = sys::now_rfc3339();
     record.internal = spec.internal;
     record.enable_ipv6 = spec.enable_ipv6;
     record.labels = spec.labels;

@@ -14,11 +14,11 @@
 
 #include "engine/container/container_store.h"
 #include "engine/container/options.h"
-#include "engine/image/oci.h"
 #include "engine/runtime/rootfs.h"
 #include "engine/store/state_root.h"
 #include "engine/sys/file.h"
 #include "engine/volume/mount_spec.h"
+#include "engine/sys/clock.h"
 
 namespace hako::volume {
 
@@ -165,7 +165,7 @@ Result<VolumeRecord> create_volume(const fs::path& root, const VolumeSpec& spec)
     record.driver_opts = spec.driver_opts;
     record.labels = spec.labels;
     if (record.anonymous) record.labels[kAnonymousLabel] = "";
-    record.created = image::now_rfc3339();
+    record.created = sys::now_rfc3339();
 
     auto state_root = TRY(store::StateRoot::open(root));
     auto lock = TRY(state_root.lock());

@@ -14,9 +14,9 @@
 #include <cstring>
 #include <string>
 
-#include "engine/container/container_store.h"
 #include "engine/container/retire.h"
 #include "engine/container/spare.h"
+#include "engine/store/state_root.h"
 #include "engine/monitor/health_probe.h"
 #include "engine/net/dns_control.h"
 #include "engine/net/netlink.h"
@@ -79,14 +79,14 @@ int exit_verb(const fs::path& root, const std::vector<std::string_view>& args) {
 }
 
 int dispose_verb(const fs::path& root, std::string_view retired) {
-    auto store = container::ContainerStore::open(root);
-    if (!store.ok()) return 125;
+    auto state_root = store::StateRoot::open(root);
+    if (!state_root.ok()) return 125;
     // Only what retire_files makes: ROOT/tmp/deleted-container-…
     fs::path path(retired);
-    if (path.parent_path() != store->root().tmp_dir() ||
+    if (path.parent_path() != state_root->tmp_dir() ||
         path.filename().string().rfind(container::kRetiredPrefix, 0) != 0)
         return 2;
-    return container::dispose_retired(store->root(), path).ok() ? 0 : 1;
+    return container::dispose_retired(*state_root, path).ok() ? 0 : 1;
 }
 
 std::optional<int> run_monitor_verb(int argc, char** argv) {

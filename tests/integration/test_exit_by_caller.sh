@@ -84,4 +84,12 @@ check "the CLI killed: its --rm container is still removed when it exits" "$?" "
 gone_within 5 retired
 check "and its folder too" "$?" "0"
 
+# The removal verb hako-monitor runs takes only a retired folder of its root.
+bin=$(dirname "$(readlink -f "$HAKO")")
+mkdir -p "$R/keep-me"
+"$bin/hako-exit" --root "$R" __dispose-retired "$R/keep-me"
+check "__dispose-retired refuses a folder that retire did not make" "$?/$(test -d "$R/keep-me" && echo kept)" "2/kept"
+"$bin/hako-exit" --root "$R" __dispose-retired "$R/tmp/../keep-me"
+check "…also through .." "$?/$(test -d "$R/keep-me" && echo kept)" "2/kept"
+
 exit $((failures > 0))

@@ -1,10 +1,10 @@
-// Tests image::now_rfc3339 (sys::now_rfc3339, which the runtime's state uses too): docker's RFC 3339 UTC timestamp with nanoseconds, computed without gmtime_r.
+// Tests sys::now_rfc3339, the one clock of every record (images, containers, the runtime's
+// state): docker's RFC 3339 UTC timestamp with nanoseconds, computed without gmtime_r.
 #include <catch2/catch.hpp>
 
 #include <ctime>
 #include <string>
 
-#include "engine/image/oci.h"
 #include "engine/sys/clock.h"
 
 namespace {
@@ -17,9 +17,9 @@ std::string utc_seconds(time_t t) {
 }
 }  // namespace
 
-TEST_CASE("now_rfc3339 is the UTC time with nanoseconds, as gmtime_r gives it", "[image][oci]") {
+TEST_CASE("now_rfc3339 is the UTC time with nanoseconds, as gmtime_r gives it", "[sys][clock]") {
     time_t before = ::time(nullptr);
-    std::string now = hako::image::now_rfc3339();
+    std::string now = hako::sys::now_rfc3339();
     time_t after = ::time(nullptr);
     REQUIRE(now.size() == 30);
     CHECK(now[19] == '.');
@@ -27,8 +27,8 @@ TEST_CASE("now_rfc3339 is the UTC time with nanoseconds, as gmtime_r gives it", 
     for (size_t i = 20; i < 29; ++i) CHECK((now[i] >= '0' && now[i] <= '9'));
     std::string seconds = now.substr(0, 19);
     CHECK((seconds == utc_seconds(before) || seconds == utc_seconds(after)));
-    std::string runtime_now = hako::sys::now_rfc3339();
+    std::string again = hako::sys::now_rfc3339();  // a second call: seconds never go back
     time_t last = ::time(nullptr);
-    REQUIRE(runtime_now.size() == 30);
-    CHECK((runtime_now.substr(0, 19) == utc_seconds(after) || runtime_now.substr(0, 19) == utc_seconds(last)));
+    REQUIRE(again.size() == 30);
+    CHECK((again.substr(0, 19) == utc_seconds(after) || again.substr(0, 19) == utc_seconds(last)));
 }
