@@ -19,14 +19,16 @@ using nlohmann::json;
 
 namespace {
 
-const fs::path kStateDir = "/run/hako-net";
-const fs::path kConf = "/proc/sys/net/ipv6/conf";
+// Plain strings, not fs::path objects: a namespace-scope path is built at the start
+// of every hako process, which mostly never comes here.
+constexpr const char* kStateDir = "/run/hako-net";
+constexpr const char* kConf = "/proc/sys/net/ipv6/conf";
 
 // Sysctls are per network namespace, and so is the record; one lock serves them all.
 fs::path record_path() {
     struct ::stat st{};
     unsigned long long inode = ::stat("/proc/self/ns/net", &st) == 0 ? st.st_ino : 0;
-    return kStateDir / ("ipv6-forwarding-" + std::to_string(inode) + ".json");
+    return fs::path(kStateDir) / ("ipv6-forwarding-" + std::to_string(inode) + ".json");
 }
 
 std::string read_value(const fs::path& path) {
@@ -89,22 +91,22 @@ Result<Ipv6ForwardingRecord> ipv6_forwarding_from_json(const std::string& text) 
 Result<void> hold_ipv6_forwarding(const std::string& holder) {
     std::error_code ec;
     fs::create_directories(kStateDir, ec);
-    if (ec) return Error("create " + kStateDir.string() + ": " + ec.message());
+    if (ec) return Error("create " + std::string(kStateDir) + ": " + ec.message());
     fs::path path = record_path();
-    auto lock = TRY(sys::FileLock::acquire(kStateDir / "ipv6-forwarding.lock", sys::LockMode::Exclusive));
+    auto lock = TRY(sys::FileLock::acquire(fs::path(kStateDir) / "ipv6-forwarding.lock", sys::LockMode::Exclusive));
     Ipv6ForwardingRecord record;
     bool fresh = true, changed = false;
     if (auto text = sys::read_file(path, 1 << 20); text.ok()) {
         record = TRY(ipv6_forwarding_from_json(*text));
         fresh = false;
     }
-    if (read_value(kConf / "all" / "forwarding") != "1") {
+    if (read_value(fs::path(kConf) / "all" / "forwarding") != "1") {
         // Forwarding makes an interface ignore router advertisements unless accept_ra is 2.
         for (const std::string& interface : host_interfaces()) {
-            if (read_value(kConf / interface / "accept_ra") == "1" &&
+            if (read_value(fs::path(kConf) / interface / "accept_ra") == "1" &&
                 write_sysctl(conf_key(interface, "accept_ra"), "2").ok())
                 changed |= add_unique(record.accept_ra_raised, interface);
-            if (fresh && interface != "default" && read_value(kConf / interface / "forwarding") == "1")
+            if (fresh && interface != "default" && read_value(fs::path(kConf) / interface / "forwarding") == "1")
                 changed |= add_unique(record.forwarding_before, interface);
         }
         TRY(write_sysctl("net/ipv6/conf/all/forwarding", "1"));
@@ -120,7 +122,7 @@ Result<void> release_ipv6_forwarding(const std::string& holder) {
     fs::path path = record_path();
     std::error_code ec;
     if (!fs::exists(path, ec)) return ok();
-    auto lock = TRY(sys::FileLock::acquire(kStateDir / "ipv6-forwarding.lock", sys::LockMode::Exclusive));
+    auto lock = TRY(sys::FileLock::acquire(fs::path(kStateDir) / "ipv6-forwarding.lock", sys::LockMode::Exclusive));
     auto text = sys::read_file(path, 1 << 20);
     if (!text.ok()) return ok();  // released by another root meanwhile
     Ipv6ForwardingRecord record = TRY(ipv6_forwarding_from_json(*text));
@@ -135,7 +137,7 @@ Result<void> release_ipv6_forwarding(const std::string& holder) {
     }
     // Only what hako raised and nobody changed since.
     for (const std::string& interface : record.accept_ra_raised)
-        if (read_value(kConf / interface / "accept_ra") == "2") (void)write_sysctl(conf_key(interface, "accept_ra"), "1");
+        if (read_value(fs::path(kConf) / interface / "accept_ra") == "2") (void)write_sysctl(conf_key(interface, "accept_ra"), "1");
     fs::remove(path, ec);
     return ok();
 }
