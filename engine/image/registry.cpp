@@ -1,9 +1,8 @@
 // This file implements the registry pull of registry.h: a small HTTP client on
-// libcurl with the distribution spec's auth dance, manifest selection, and layers
+// libcurl (run in the hako-fetch helper, sys/http.h) with the distribution spec's auth dance, manifest selection, and layers
 // streamed a few at a time into resumable partial files while they are hashed.
 #include "engine/image/registry.h"
 
-#include "engine/sys/curl_api.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -27,6 +26,7 @@
 #include "engine/image/reference.h"
 #include "engine/sys/digest.h"
 #include "engine/sys/fd.h"
+#include "engine/sys/http.h"
 #include "engine/sys/file.h"
 
 namespace hako::image {
@@ -114,11 +114,6 @@ struct Response {
     std::map<std::string, std::string> headers;  // lower-case names
 };
 
-struct CurlFree {
-    const sys::curl::Api* api;
-    void operator()(CURL* c) const { api->easy_cleanup(c); }
-};
-
 // One registry and repository; keeps the token it earned.
 class Client {
 public:
@@ -163,8 +158,7 @@ private:
         std::string* body;
         size_t max;
         Stream* stream;
-        CURL* curl;
-        const sys::curl::Api* api;
+        long status;  // the answer's, told before its first body bytes
         const std::map<std::string, std::string>* headers;
         bool too_large = false;
         bool write_failed = false;
@@ -176,8 +170,7 @@ private:
     // The first bytes of a streamed answer: decides whether they go to the file, and where.
     static bool start_stream(Sink* s) {
         s->started = true;
-        long status = 0;
-        s->api->easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+        long status = s->status;
         Stream& st = *s->stream;
         if (status == 206) {
             // "bytes N-M/T": N must be where the partial file ends.
@@ -202,45 +195,42 @@ private:
         }
         return true;
     }
-    static size_t on_data(char* data, size_t size, size_t count, void* context) {
-        auto* s = static_cast<Sink*>(context);
-        size_t n = size * count;
+    // The answer's body bytes, as they come; false stops the transfer.
+    static bool on_data(const char* data, size_t n, Sink* s) {
         if (s->stream) {
-            if (!s->started && !start_stream(s)) return 0;
-            if (s->discard) return n;
-            if (s->stream->abort && s->stream->abort->load()) return 0;
+            if (!s->started && !start_stream(s)) return false;
+            if (s->discard) return true;
+            if (s->stream->abort && s->stream->abort->load()) return false;
             if (s->stream->hash) s->stream->hash->update(data, n);
             for (size_t done = 0; done < n;) {
                 ssize_t w = ::write(s->stream->fd, data + done, n - done);
                 if (w < 0 && errno == EINTR) continue;
                 if (w < 0) {
                     s->write_failed = true;
-                    return 0;
+                    return false;
                 }
                 done += size_t(w);
             }
             s->written += int64_t(n);
             if (s->stream->on_bytes) s->stream->on_bytes(s->written);
-            return n;
+            return true;
         }
         if (s->body->size() + n > s->max) {
             s->too_large = true;
-            return 0;
+            return false;
         }
         s->body->append(data, n);
-        return n;
+        return true;
     }
-    static size_t on_header(char* data, size_t size, size_t count, void* context) {
-        auto* headers = static_cast<std::map<std::string, std::string>*>(context);
-        std::string line(data, size * count);
+    // One header line: "Name: value" into the lower-cased map (later answers win).
+    static void on_header(std::string_view raw, std::map<std::string, std::string>& headers) {
+        std::string line(raw);
         size_t colon = line.find(':');
-        if (colon != std::string::npos) {
-            std::string value = line.substr(colon + 1);
-            value.erase(0, value.find_first_not_of(" \t"));
-            while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
-            (*headers)[lower(line.substr(0, colon))] = value;
-        }
-        return size * count;
+        if (colon == std::string::npos) return;
+        std::string value = line.substr(colon + 1);
+        value.erase(0, value.find_first_not_of(" \t"));
+        while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
+        headers[lower(line.substr(0, colon))] = value;
     }
 
     Result<Response> send(const std::string& method, const std::string& url, const std::vector<std::string>& headers,
@@ -253,61 +243,38 @@ private:
         return r;
     }
 
-    static int on_transfer(void* context, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-        auto* s = static_cast<Sink*>(context);
-        return s->stream && s->stream->abort && s->stream->abort->load() ? 1 : 0;
-    }
-
     Result<Response> request(const std::string& method, const std::string& url, std::vector<std::string> headers,
                              const std::string* body, size_t max, Stream* stream, bool use_basic = false) {
-        const sys::curl::Api& api = *TRY(sys::curl::load());
-        std::unique_ptr<CURL, CurlFree> curl(api.easy_init(), CurlFree{&api});
-        if (!curl) return Error("curl_easy_init failed");
         Response r;
-        std::string error(CURL_ERROR_SIZE, '\0');
-        Sink sink{&r.body, max, stream, curl.get(), &api, &r.headers};
+        Sink sink{&r.body, max, stream, 0, &r.headers};
         if (!token_.empty()) headers.push_back("Authorization: Bearer " + token_);
-        curl_slist* list = nullptr;
-        for (const auto& h : headers) list = api.slist_append(list, h.c_str());
-        std::unique_ptr<curl_slist, void (*)(curl_slist*)> owned(list, api.slist_free_all);
-        api.easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-        if (method == "HEAD") {
-            api.easy_setopt(curl.get(), CURLOPT_NOBODY, 1L);
-        } else if (method != "GET") {
-            api.easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
-            api.easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body ? body->data() : "");
-            api.easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body ? body->size() : 0));
-        }
-        api.easy_setopt(curl.get(), CURLOPT_HTTPHEADER, list);
-        api.easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 1L);  // blobs redirect to storage
-        api.easy_setopt(curl.get(), CURLOPT_MAXREDIRS, 5L);
-        api.easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &Client::on_data);
-        api.easy_setopt(curl.get(), CURLOPT_WRITEDATA, &sink);
-        api.easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, &Client::on_header);
-        api.easy_setopt(curl.get(), CURLOPT_HEADERDATA, &r.headers);
-        api.easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error.data());
-        if (stream && stream->abort) {
-            api.easy_setopt(curl.get(), CURLOPT_XFERINFOFUNCTION, &Client::on_transfer);
-            api.easy_setopt(curl.get(), CURLOPT_XFERINFODATA, &sink);
-            api.easy_setopt(curl.get(), CURLOPT_NOPROGRESS, 0L);
-        }
-        api.easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, 30L);
-        api.easy_setopt(curl.get(), CURLOPT_LOW_SPEED_LIMIT, 1L);
-        api.easy_setopt(curl.get(), CURLOPT_LOW_SPEED_TIME, 60L);
-        api.easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-        api.easy_setopt(curl.get(), CURLOPT_USERAGENT, "hako");
-        std::string userpwd = credentials_.username + ":" + credentials_.password;
+        sys::http::Request q;
+        q.method = method;
+        q.url = url;
+        q.headers = std::move(headers);
+        if (body) q.body = *body;
+        q.max_redirects = 5;  // blobs redirect to storage
         if (use_basic || basic_) {
-            api.easy_setopt(curl.get(), CURLOPT_HTTPAUTH, long(CURLAUTH_BASIC));
-            api.easy_setopt(curl.get(), CURLOPT_USERPWD, userpwd.c_str());
+            q.basic = true;
+            q.userpwd = credentials_.username + ":" + credentials_.password;
         }
-        CURLcode rc = api.easy_perform(curl.get());
+        sys::http::Handler handler;
+        handler.on_header = [&r](std::string_view line) { on_header(line, r.headers); };
+        // A new answer (after a redirect) starts its body over.
+        handler.on_start = [&sink](long status) {
+            sink.status = status;
+            sink.started = false;
+            return true;
+        };
+        handler.on_data = [&sink](const char* data, size_t size) { return on_data(data, size, &sink); };
+        if (stream && stream->abort) handler.stop_requested = [stream] { return stream->abort->load(); };
+        auto outcome = TRY(sys::http::perform(q, handler));
         if (sink.too_large) return Error(url + ": the response is larger than " + std::to_string(max) + " bytes");
         if (sink.write_failed) return Error::from_syscall("write", errno, "download of " + url);
         if (sink.bad_range) return Error(url + ": the server answered the Range request with another range");
         if (stream && stream->abort && stream->abort->load()) return Error(url + ": " + kDownloadStopped);
-        if (rc != CURLE_OK) return Error(url + ": " + (error[0] ? error.c_str() : api.easy_strerror(rc)));
-        api.easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &r.status);
+        if (outcome.curl_code != 0) return Error(url + ": " + outcome.error);
+        r.status = outcome.status;
         // A 4xx/5xx body went to fd when streaming; what matters is the status.
         return r;
     }
@@ -532,7 +499,6 @@ RegistryCredentials credentials_for(const std::string& config_path, const std::s
 
 Result<PullResult> pull_image(const ImageStore& store, const std::string& ref, const PullOptions& options) {
     Reference reference = TRY(parse_reference_with_default_tag(ref));
-    TRY(sys::curl::load());
     std::string host = reference.domain == "docker.io" ? "registry-1.docker.io" : reference.domain;
     bool plain = is_local(reference.domain) ||
                  std::find(options.insecure_registries.begin(), options.insecure_registries.end(), reference.domain) !=
@@ -769,7 +735,6 @@ Result<int64_t> prune_partial_downloads(const ImageStore& store) {
 Result<std::string> push_image(const ImageStore& store, const std::string& ref, const PushOptions& options) {
     Reference reference = TRY(parse_reference_with_default_tag(ref));
     if (!reference.digest.empty()) return Error::usage("push takes a tag, not a digest: " + ref);
-    TRY(sys::curl::load());
     ImageRecord image = TRY(store.resolve(reference.name() + ":" + reference.tag));
     std::string manifest = TRY(store.blobs().read(image.manifest_digest));
     std::string host = reference.domain == "docker.io" ? "registry-1.docker.io" : reference.domain;
@@ -802,7 +767,6 @@ Result<std::string> push_image(const ImageStore& store, const std::string& ref, 
 
 Result<void> verify_login(const std::string& registry, const RegistryCredentials& credentials,
                           const std::vector<std::string>& insecure_registries) {
-    TRY(sys::curl::load());
     std::string host = registry == "docker.io" ? "registry-1.docker.io" : registry;
     bool plain = is_local(registry) ||
                  std::find(insecure_registries.begin(), insecure_registries.end(), registry) != insecure_registries.end();

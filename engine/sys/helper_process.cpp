@@ -21,15 +21,16 @@ std::string helper_binary() {
     return "/proc/self/exe";
 }
 
-Result<pid_t> spawn_helper(const std::string& root, const std::vector<std::string>& args, int fd3) {
-    std::string binary = helper_binary();
-    std::vector<const char*> argv{binary.c_str(), "--root", root.c_str()};
+Result<pid_t> spawn_program(const std::string& binary, const std::vector<std::string>& args, int fd3,
+                           bool keep_stderr, bool new_session) {
+    std::vector<const char*> argv;
     for (const auto& a : args) argv.push_back(a.c_str());
     argv.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     if (fd3 >= 0) posix_spawn_file_actions_adddup2(&actions, fd3, 3);
-    for (int fd = 0; fd < 3; ++fd) posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDWR, 0);
+    for (int fd = 0; fd < (keep_stderr ? 2 : 3); ++fd)
+        posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDWR, 0);
     posix_spawnattr_t attributes;
     posix_spawnattr_init(&attributes);
     sigset_t none;
@@ -38,13 +39,21 @@ Result<pid_t> spawn_helper(const std::string& root, const std::vector<std::strin
     sigset_t all;
     sigfillset(&all);
     posix_spawnattr_setsigdefault(&attributes, &all);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+    posix_spawnattr_setflags(&attributes,
+                             POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (new_session ? POSIX_SPAWN_SETSID : 0));
     pid_t child = 0;
     int spawned = ::posix_spawn(&child, binary.c_str(), &actions, &attributes, const_cast<char**>(argv.data()), environ);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     if (spawned != 0) return Error::from_syscall("posix_spawn", spawned, binary);
     return child;
+}
+
+Result<pid_t> spawn_helper(const std::string& root, const std::vector<std::string>& args, int fd3) {
+    std::string binary = helper_binary();
+    std::vector<std::string> argv{binary, "--root", root};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return spawn_program(binary, argv, fd3, false, true);
 }
 
 }  // namespace hako::sys

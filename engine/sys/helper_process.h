@@ -17,6 +17,13 @@ namespace hako::sys {
 // (/proc/self/exe); both run the hidden verbs (src/exitpath/monitor_verbs.h).
 std::string helper_binary();
 
+// Starts BINARY with ARGV (argv[0] included) by posix_spawn: `fd3` (when >= 0) as its
+// fd 3, stdin, stdout and (unless keep_stderr) stderr on /dev/null, no other
+// descriptor (the rest are close-on-exec), signals unblocked and default, in a new
+// session when asked; returns its pid, which the caller waits for.
+Result<pid_t> spawn_program(const std::string& binary, const std::vector<std::string>& argv, int fd3, bool keep_stderr,
+                            bool new_session);
+
 // Starts `helper_binary() --root ROOT ARGS…` in a new session, stdin/stdout/stderr
 // on /dev/null, `fd3` (when >= 0) as its fd 3 and no other descriptor (the rest are
 // close-on-exec, or closed by the verb), signals unblocked and default; returns its

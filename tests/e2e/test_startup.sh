@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# End-to-end: what every hako process pays at start. The binary needs only libc and
-# libm from the dynamic linker (libcurl is dlopen'd on first use,
-# the rest is linked in), and what it writes just before main's _exit arrives.
+# End-to-end: what every hako process pays at start. The binary is static, or needs
+# only libc and libm from the dynamic linker (a build with HAKO_STATIC_BINARY off);
+# libcurl is in hako-fetch, the HTTP helper beside it. And what it writes just
+# before main's _exit arrives.
 source "$(dirname "$0")/lib.sh"
 
 needed=$(readelf -dW "$HAKO" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
@@ -13,6 +14,10 @@ if [[ "$needed" != *libasan* ]]; then  # a sanitizer build brings its runtimes
     esac
   done
 fi
+
+helper="$(dirname "$HAKO")/hako-fetch"
+[[ -x "$helper" ]] || fail "no hako-fetch beside $HAKO (registry pulls and ADD <url> need it)"
+readelf -dW "$helper" | grep -q 'NEEDED.*libcurl' || fail "hako-fetch is not linked to libcurl"
 
 # Output written just before main's _exit: stdout and stderr complete, status kept
 # (test_cli_docs.sh compares whole generated documents written the same way).
