@@ -261,8 +261,7 @@ Result<void> Monitor::listen_attach() {
 
 Result<void> Monitor::mount_rootfs() {
     auto images = TRY(image::ImageStore::open(options_.root));
-    auto image = TRY(images.record(record_.image_id));
-    auto layers = images.layer_dirs(image);
+    auto layers = TRY(images.layer_dirs(record_.image_id));  // the image's record only, not the tags
     TRY(container::ensure_init_layer(store_->root()));
     // Relative to ROOT, as docker's overlay2 does, so a deep stack fits one page;
     // the init layer on top (the leftmost).
