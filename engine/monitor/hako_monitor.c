@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -461,6 +462,11 @@ static void offer_exit(void) {
     if (*retired) {
         close_fd(&m.status_fd);
         close_fd(&m.listen_fd);
+        /* Nothing waits for this removal, while the CLI that answered is leaving and
+         * its caller (a shell, a script's next command) wants a CPU: at nice 19 the
+         * hako-exit start and the unlinks give way to them (`run --rm` of `true`
+         * 19.6/20.1/19.7 -> 18.6/18.6/18.9 ms, 2 CPUs). */
+        (void)setpriority(PRIO_PROCESS, 0, 19);
         char* argv[] = {(char*)m.hako, "--root", (char*)m.root, "__dispose-retired", retired, NULL};
         exec_verb(argv);
     }
