@@ -34,6 +34,7 @@ add_requires("pkgconfig::CLI11", system)
 -- spdlog and fmt are compiled in header-only from /usr/include (hako_engine defines
 -- FMT_HEADER_ONLY): linked shared they brought libstdc++.so back into every process.
 add_requires("pkgconfig::libcrypto", system)
+add_requires("pkgconfig::libcurl", system)  -- hako-fetch only
 add_requires("pkgconfig::libarchive", system)
 add_requires("pkgconfig::libnl-3.0", system)
 add_requires("pkgconfig::libnl-route-3.0", system)
@@ -61,9 +62,8 @@ hako_library("hako_engine")
                  "pkgconfig::libseccomp", {public = true})
     -- spdlog and fmt header-only (see above): no library to link.
     add_defines("SPDLOG_FMT_EXTERNAL", "FMT_HEADER_ONLY=1", {public = true})
-    -- libcurl is dlopen'd on first use (engine/sys/curl_api.h): its headers only
-    -- (in the default include path).
-    add_includedirs("/usr/include/x86_64-linux-gnu", {public = true})
+    -- HTTP (registry pulls, ADD <url>) runs in hako-fetch (engine/sys/http.h): no
+    -- libcurl here.
     add_deps("hako_monitor_log")
     add_syslinks("pthread", "dl")
     add_ldflags("-Wl,--gc-sections", {public = true})
@@ -129,6 +129,15 @@ target("hako")
     add_ldflags("-static-libstdc++", "-static-libgcc")
     -- relative relocations as a DT_RELR bitmap (binutils 2.38+, glibc 2.36+)
     add_ldflags("-Wl,-z,pack-relative-relocs")
+target_end()
+
+-- hako-fetch: hako's HTTP helper, linked to libcurl; hako looks for it beside itself
+target("hako-fetch")
+    set_kind("binary")
+    add_files(path.join(root, "src/fetch/main.cpp"))
+    add_includedirs(root)
+    add_packages("pkgconfig::libcurl", "pkgconfig::nlohmann_json")
+    add_cxxflags(table.unpack(warnings))
 target_end()
 
 -- hako-exit: the exit path and probes without the CLI, the loader or the graph
