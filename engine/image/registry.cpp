@@ -1,6 +1,7 @@
 // This file implements the registry pull of registry.h: a small HTTP client on
-// libcurl (run in the hako-fetch helper, sys/http.h) with the distribution spec's auth dance, manifest selection, and layers
-// streamed a few at a time into resumable partial files while they are hashed.
+// libcurl (which runs in the hako-fetch helper, sys/http.h) with the distribution
+// spec's auth dance, manifest selection, and layers streamed a few at a time into
+// resumable partial files while they are hashed.
 #include "engine/image/registry.h"
 
 #include <dirent.h>

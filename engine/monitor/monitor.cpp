@@ -41,6 +41,7 @@
 #include "engine/runtime/linux_container.h"
 #include "engine/runtime/spec_defaults.h"
 #include "engine/sys/file.h"
+#include "engine/sys/helper_process.h"
 #include "engine/sys/clock.h"
 
 namespace hako::monitor {
@@ -96,9 +97,7 @@ Result<Binaries> find_binaries() {
     std::error_code ec;
     fs::path self = fs::read_symlink("/proc/self/exe", ec);
     if (ec) return Error::from_syscall("readlink", ec.value(), "/proc/self/exe");
-    fs::path monitor = self.parent_path() / "hako-monitor";
-    if (::access(monitor.c_str(), X_OK) != 0)
-        return Error("the monitor binary " + monitor.string() + " is missing (build the hako-monitor target)");
+    fs::path monitor = TRY(sys::binary_beside_self("hako-monitor"));
     return Binaries{self.string(), monitor.string()};
 }
 

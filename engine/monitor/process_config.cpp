@@ -9,6 +9,7 @@
 #include <climits>
 
 #include "engine/runtime/process_setup.h"
+#include "engine/sys/helper_process.h"
 
 namespace hako::monitor {
 
@@ -150,13 +151,8 @@ std::string external_runtime(const json& p) {
 }
 
 Result<fs::path> init_binary() {
-    std::error_code ec;
-    fs::path self = fs::read_symlink("/proc/self/exe", ec);
-    if (ec) return Error::from_syscall("readlink", ec.value(), "/proc/self/exe");
-    fs::path init = self.parent_path() / "hako-init";
-    if (::access(init.c_str(), X_OK) != 0)
-        return Error("--init: the init binary " + init.string() + " is missing (build the hako-init target)",
-                     kRunFailure);
+    auto init = sys::binary_beside_self("hako-init");
+    if (!init.ok()) return Error("--init: " + init.error().message, kRunFailure);
     return init;
 }
 

@@ -24,6 +24,10 @@ namespace {
 constexpr const char* kStateDir = "/run/hako-net";
 constexpr const char* kConf = "/proc/sys/net/ipv6/conf";
 
+fs::path lock_path() { return fs::path(kStateDir) / "ipv6-forwarding.lock"; }
+// /proc/sys/net/ipv6/conf/INTERFACE/KEY
+fs::path conf_file(const std::string& interface, const char* key) { return fs::path(kConf) / interface / key; }
+
 // Sysctls are per network namespace, and so is the record; one lock serves them all.
 fs::path record_path() {
     struct ::stat st{};
@@ -93,20 +97,20 @@ Result<void> hold_ipv6_forwarding(const std::string& holder) {
     fs::create_directories(kStateDir, ec);
     if (ec) return Error("create " + std::string(kStateDir) + ": " + ec.message());
     fs::path path = record_path();
-    auto lock = TRY(sys::FileLock::acquire(fs::path(kStateDir) / "ipv6-forwarding.lock", sys::LockMode::Exclusive));
+    auto lock = TRY(sys::FileLock::acquire(lock_path(), sys::LockMode::Exclusive));
     Ipv6ForwardingRecord record;
     bool fresh = true, changed = false;
     if (auto text = sys::read_file(path, 1 << 20); text.ok()) {
         record = TRY(ipv6_forwarding_from_json(*text));
         fresh = false;
     }
-    if (read_value(fs::path(kConf) / "all" / "forwarding") != "1") {
+    if (read_value(conf_file("all", "forwarding")) != "1") {
         // Forwarding makes an interface ignore router advertisements unless accept_ra is 2.
         for (const std::string& interface : host_interfaces()) {
-            if (read_value(fs::path(kConf) / interface / "accept_ra") == "1" &&
+            if (read_value(conf_file(interface, "accept_ra")) == "1" &&
                 write_sysctl(conf_key(interface, "accept_ra"), "2").ok())
                 changed |= add_unique(record.accept_ra_raised, interface);
-            if (fresh && interface != "default" && read_value(fs::path(kConf) / interface / "forwarding") == "1")
+            if (fresh && interface != "default" && read_value(conf_file(interface, "forwarding")) == "1")
                 changed |= add_unique(record.forwarding_before, interface);
         }
         TRY(write_sysctl("net/ipv6/conf/all/forwarding", "1"));
@@ -122,7 +126,7 @@ Result<void> release_ipv6_forwarding(const std::string& holder) {
     fs::path path = record_path();
     std::error_code ec;
     if (!fs::exists(path, ec)) return ok();
-    auto lock = TRY(sys::FileLock::acquire(fs::path(kStateDir) / "ipv6-forwarding.lock", sys::LockMode::Exclusive));
+    auto lock = TRY(sys::FileLock::acquire(lock_path(), sys::LockMode::Exclusive));
     auto text = sys::read_file(path, 1 << 20);
     if (!text.ok()) return ok();  // released by another root meanwhile
     Ipv6ForwardingRecord record = TRY(ipv6_forwarding_from_json(*text));
@@ -137,7 +141,7 @@ Result<void> release_ipv6_forwarding(const std::string& holder) {
     }
     // Only what hako raised and nobody changed since.
     for (const std::string& interface : record.accept_ra_raised)
-        if (read_value(fs::path(kConf) / interface / "accept_ra") == "2") (void)write_sysctl(conf_key(interface, "accept_ra"), "1");
+        if (read_value(conf_file(interface, "accept_ra")) == "2") (void)write_sysctl(conf_key(interface, "accept_ra"), "1");
     fs::remove(path, ec);
     return ok();
 }

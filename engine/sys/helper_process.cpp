@@ -11,14 +11,19 @@
 
 namespace hako::sys {
 
-std::string helper_binary() {
+Result<std::filesystem::path> binary_beside_self(const std::string& name) {
     std::error_code ec;
     std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
-        std::filesystem::path lean = self.parent_path() / "hako-exit";
-        if (::access(lean.c_str(), X_OK) == 0) return lean.string();
-    }
-    return "/proc/self/exe";
+    if (ec) return Error::from_syscall("readlink", ec.value(), "/proc/self/exe");
+    std::filesystem::path binary = self.parent_path() / name;
+    if (::access(binary.c_str(), X_OK) != 0)
+        return Error(binary.string() + " is missing (" + name + " is built and installed with hako)");
+    return binary;
+}
+
+std::string helper_binary() {
+    auto lean = binary_beside_self("hako-exit");
+    return lean.ok() ? lean->string() : "/proc/self/exe";
 }
 
 Result<pid_t> spawn_program(const std::string& binary, const std::vector<std::string>& args, int fd3,

@@ -6,12 +6,18 @@
 
 #include <sys/types.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "engine/sys/error.h"
 
 namespace hako::sys {
+
+// The program `name` in the folder of the running binary (/proc/self/exe), where
+// hako's helpers (hako-exit, hako-monitor, hako-init, hako-fetch) are built and
+// installed; an error, saying so, when it is not there or not executable.
+Result<std::filesystem::path> binary_beside_self(const std::string& name);
 
 // hako-exit beside the running binary when it is there, else the running binary
 // (/proc/self/exe); both run the hidden verbs (src/exitpath/monitor_verbs.h).

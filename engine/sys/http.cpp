@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <filesystem>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -24,20 +23,9 @@ namespace {
 
 using json = nlohmann::json;
 
-// hako-fetch beside the running binary.
-Result<std::string> fetch_binary() {
-    std::error_code ec;
-    std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (ec) return Error::from_syscall("readlink", ec.value(), "/proc/self/exe");
-    std::filesystem::path helper = self.parent_path() / "hako-fetch";
-    if (::access(helper.c_str(), X_OK) != 0)
-        return Error("HTTP transfers need hako-fetch beside " + self.string() + " (" + helper.string() +
-                     " is missing; it is built and installed with hako)");
-    return helper.string();
-}
-
 struct Helper {
     pid_t pid = -1;
+    pid_t owner = -1;  // the process that started it: a fork's copy is not its parent
     UniqueFd socket;
 
     Helper() = default;
@@ -58,8 +46,11 @@ struct Helper {
 thread_local std::optional<Helper> t_helper;
 
 Result<Helper*> helper() {
-    if (t_helper && t_helper->pid > 0) return &*t_helper;
-    std::string binary = TRY(fetch_binary());
+    if (t_helper && t_helper->pid > 0 && t_helper->owner == ::getpid()) return &*t_helper;
+    if (t_helper && t_helper->owner != ::getpid()) t_helper->pid = -1;  // the parent's: leave it alone
+    auto found = binary_beside_self("hako-fetch");
+    if (!found.ok()) return std::move(found).error().context("HTTP transfers need hako-fetch");
+    std::string binary = found->string();
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
         return Error::from_syscall("socketpair", errno, "hako-fetch");
@@ -68,24 +59,31 @@ Result<Helper*> helper() {
     pid_t pid = TRY(spawn_program(binary, {binary}, theirs.get(), true, false));
     t_helper.emplace();
     t_helper->pid = pid;
+    t_helper->owner = ::getpid();
     t_helper->socket = std::move(ours);
     return &*t_helper;
-}
-
-Outcome stopped() {
-    Outcome outcome;
-    outcome.stopped = true;
-    return outcome;
 }
 
 }  // namespace
 
 Result<Outcome> perform(const Request& request, const Handler& handler) {
+    bool has_body = request.method != "GET" && request.method != "HEAD";
+    if (has_body && request.body.size() > kMaxFramePayload)
+        return Error(request.url + ": a request body of " + std::to_string(request.body.size()) +
+                     " bytes is over hako-fetch's " + std::to_string(kMaxFramePayload) + " (use smaller chunks)");
     Helper* h = TRY(helper());
+    // What ends a transfer early: the helper is killed (it may be mid-answer) and
+    // the next transfer starts another.
+    auto drop = [](auto result) -> Result<Outcome> {
+        t_helper->end(true);
+        return result;
+    };
+    Outcome stopped;
+    stopped.stopped = true;
     json r = {{"method", request.method},
               {"url", request.url},
               {"headers", request.headers},
-              {"has_body", request.method != "GET" && request.method != "HEAD"},
+              {"has_body", has_body},
               {"max_redirects", request.max_redirects},
               {"protocols", request.protocols},
               {"connect_timeout", request.connect_timeout},
@@ -95,51 +93,32 @@ Result<Outcome> perform(const Request& request, const Handler& handler) {
               {"basic", request.basic},
               {"userpwd", request.userpwd}};
     bool sent = write_frame(h->socket.get(), 'R', r.dump(-1, ' ', false, json::error_handler_t::replace));
-    if (sent && r["has_body"].get<bool>()) sent = write_frame(h->socket.get(), 'B', request.body);
-    if (!sent) {
-        t_helper->end(true);
-        return Error("hako-fetch went away (" + request.url + ")");
-    }
+    if (sent && has_body) sent = write_frame(h->socket.get(), 'B', request.body);
+    if (!sent) return drop(Error("hako-fetch went away (" + request.url + ")"));
     std::string payload;
     for (;;) {
         pollfd p{h->socket.get(), POLLIN, 0};
         int ready = ::poll(&p, 1, 250);
-        if (ready < 0 && errno != EINTR) {
-            t_helper->end(true);
-            return Error::from_syscall("poll", errno, "hako-fetch");
-        }
-        if (handler.stop_requested && handler.stop_requested()) {
-            t_helper->end(true);
-            return stopped();
-        }
+        if (ready < 0 && errno != EINTR) return drop(Error::from_syscall("poll", errno, "hako-fetch"));
+        if (handler.stop_requested && handler.stop_requested()) return drop(stopped);
         if (ready <= 0) continue;
         char type = 0;
-        if (!read_frame(h->socket.get(), type, payload)) {
-            t_helper->end(true);
-            return Error("hako-fetch ended in the middle of " + request.url);
-        }
+        if (!read_frame(h->socket.get(), type, payload))
+            return drop(Error("hako-fetch ended in the middle of " + request.url));
         switch (type) {
         case 'h':
             if (handler.on_header) handler.on_header(payload);
             break;
         case 'S':
-            if (handler.on_start && !handler.on_start(std::strtol(payload.c_str(), nullptr, 10))) {
-                t_helper->end(true);
-                return stopped();
-            }
+            if (handler.on_start && !handler.on_start(std::strtol(payload.c_str(), nullptr, 10))) return drop(stopped);
             break;
         case 'D':
-            if (handler.on_data && !handler.on_data(payload.data(), payload.size())) {
-                t_helper->end(true);
-                return stopped();
-            }
+            if (handler.on_data && !handler.on_data(payload.data(), payload.size())) return drop(stopped);
             break;
         case 'E': {
             json end = json::parse(payload, nullptr, false);
-            if (end.is_discarded() || !end.is_object()) {
-                t_helper->end(true);
-                return Error("hako-fetch: a malformed answer for " + request.url);
-            }
+            if (end.is_discarded() || !end.is_object())
+                return drop(Error("hako-fetch: a malformed answer for " + request.url));
             Outcome outcome;
             outcome.curl_code = end.value("code", -1);
             outcome.error = end.value("error", std::string());
@@ -147,8 +126,7 @@ Result<Outcome> perform(const Request& request, const Handler& handler) {
             return outcome;
         }
         default:
-            t_helper->end(true);
-            return Error("hako-fetch: an unknown frame for " + request.url);
+            return drop(Error("hako-fetch: an unknown frame for " + request.url));
         }
     }
 }

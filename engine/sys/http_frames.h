@@ -20,10 +20,12 @@
 
 namespace hako::sys::http {
 
-inline constexpr uint32_t kMaxFramePayload = 64u << 20;
+// The longest frame either side sends or accepts (a request body: a push chunk).
+inline constexpr uint32_t kMaxFramePayload = 1u << 30;
 
-// Writes one frame; false when the peer is gone.
+// Writes one frame; false when the peer is gone or the payload is too long.
 inline bool write_frame(int fd, char type, std::string_view payload) {
+    if (payload.size() > kMaxFramePayload) return false;
     unsigned char head[5] = {static_cast<unsigned char>(type)};
     uint32_t length = static_cast<uint32_t>(payload.size());
     for (int i = 0; i < 4; ++i) head[1 + i] = static_cast<unsigned char>(length >> (8 * i));

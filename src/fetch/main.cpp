@@ -114,10 +114,9 @@ bool serve(CURL* curl, const json& request, const std::string& body) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char**) {
     if (argc != 1) {
         std::fprintf(stderr, "hako-fetch: run by hako only (its HTTP transfers, on fd 3)\n");
-        (void)argv;
         return 2;
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return 1;
