@@ -94,10 +94,8 @@ struct Binaries {
 };
 
 Result<Binaries> find_binaries() {
-    std::error_code ec;
-    fs::path self = fs::read_symlink("/proc/self/exe", ec);
-    if (ec) return Error::from_syscall("readlink", ec.value(), "/proc/self/exe");
-    fs::path monitor = TRY(sys::binary_beside_self("hako-monitor"));
+    fs::path self = TRY(sys::self_binary());
+    fs::path monitor = TRY(sys::binary_beside(self, "hako-monitor"));
     return Binaries{self.string(), monitor.string()};
 }
 

@@ -11,14 +11,22 @@
 
 namespace hako::sys {
 
-Result<std::filesystem::path> binary_beside_self(const std::string& name) {
+Result<std::filesystem::path> self_binary() {
     std::error_code ec;
     std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
     if (ec) return Error::from_syscall("readlink", ec.value(), "/proc/self/exe");
-    std::filesystem::path binary = self.parent_path() / name;
-    if (::access(binary.c_str(), X_OK) != 0)
-        return Error(binary.string() + " is missing (" + name + " is built and installed with hako)");
-    return binary;
+    return self;
+}
+
+Result<std::filesystem::path> binary_beside(const std::filesystem::path& binary, const std::string& name) {
+    std::filesystem::path helper = binary.parent_path() / name;
+    if (::access(helper.c_str(), X_OK) != 0)
+        return Error(helper.string() + " is missing (" + name + " is built and installed with hako)");
+    return helper;
+}
+
+Result<std::filesystem::path> binary_beside_self(const std::string& name) {
+    return binary_beside(TRY(self_binary()), name);
 }
 
 std::string helper_binary() {

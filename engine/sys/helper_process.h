@@ -14,9 +14,13 @@
 
 namespace hako::sys {
 
-// The program `name` in the folder of the running binary (/proc/self/exe), where
-// hako's helpers (hako-exit, hako-monitor, hako-init, hako-fetch) are built and
-// installed; an error, saying so, when it is not there or not executable.
+// The running binary (/proc/self/exe, resolved).
+Result<std::filesystem::path> self_binary();
+// The program `name` in the folder of `binary`, where hako's helpers (hako-exit,
+// hako-monitor, hako-init, hako-fetch) are built and installed; an error, saying
+// so, when it is not there or not executable.
+Result<std::filesystem::path> binary_beside(const std::filesystem::path& binary, const std::string& name);
+// binary_beside(self_binary(), name).
 Result<std::filesystem::path> binary_beside_self(const std::string& name);
 
 // hako-exit beside the running binary when it is there, else the running binary
