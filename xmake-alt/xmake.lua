@@ -64,7 +64,7 @@ hako_library("hako_engine")
     add_defines("SPDLOG_FMT_EXTERNAL", "FMT_HEADER_ONLY=1", {public = true})
     -- HTTP (registry pulls, ADD <url>) runs in hako-fetch (engine/sys/http.h): no
     -- libcurl here.
-    add_deps("hako_monitor_log")
+    add_deps("hako_engine_c")
     add_syslinks("pthread", "dl")
     add_ldflags("-Wl,--gc-sections", {public = true})
 target_end()
@@ -158,17 +158,20 @@ target("hako-init")
 target_end()
 
 -- hako-monitor: a running container's monitor once it is set up (monitor.cpp execs
--- it), static C; its log writer is in the engine library too, for the unit tests.
-target("hako_monitor_log")
+-- it), static C. The C parts it shares with the engine (its log writer, the tree
+-- removal, a --rm container's retired folder) are a library the engine links.
+local engine_c_sources = {"engine/monitor/monitor_log.c", "engine/sys/tree_removal.c",
+                          "engine/container/retired_folder.c"}
+target("hako_engine_c")
     set_kind("static")
-    add_files(path.join(root, "engine/monitor/monitor_log.c"))
+    for _, file in ipairs(engine_c_sources) do add_files(path.join(root, file)) end
     add_includedirs(root, {public = true})
     add_cflags("-Wall", "-Wextra", "-Werror", "-Os")
 target_end()
 
 target("hako-monitor")
     set_kind("binary")
-    add_deps("hako_monitor_log")
+    add_deps("hako_engine_c")
     add_files(path.join(root, "engine/monitor/hako_monitor.c"))
     add_cflags("-Wall", "-Wextra", "-Werror", "-Os")
     add_ldflags("-static")

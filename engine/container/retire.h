@@ -9,12 +9,13 @@
 #include <string>
 
 #include "engine/container/container_store.h"
+#include "engine/container/retired_folder.h"
 #include "engine/sys/error.h"
 
 namespace hako::container {
 
 // The prefix of retired folders under ROOT/tmp (garbage that a killed remover left).
-inline constexpr const char* kRetiredPrefix = "deleted-container-";
+inline constexpr const char* kRetiredPrefix = HAKO_RETIRED_PREFIX;
 
 // Renames ROOT/containers/ID to ROOT/tmp/deleted-container-ID: from then on list(),
 // find() and a new container of the same name see nothing of it. Returns the new

@@ -8,13 +8,14 @@
 
 #include <filesystem>
 
+#include "engine/container/retired_folder.h"
 #include "engine/store/state_root.h"
 #include "engine/sys/error.h"
 
 namespace hako::container {
 
 // At most this many spare folders wait; a removal beyond them deletes its folder.
-inline constexpr int kMaxSpareFolders = 64;
+inline constexpr int kMaxSpareFolders = HAKO_MAX_SPARE_FOLDERS;
 
 // Renames a spare folder to `target` (which must not exist yet). Returns false when
 // the pool is empty or missing (the caller then makes a fresh folder).
@@ -22,8 +23,7 @@ bool take_spare_folder(const store::StateRoot& root, const std::filesystem::path
 
 // Disposes of a retired container folder (retire_files' result; an empty path is
 // nothing to do): emptied and kept as a spare when it can be reused exactly as a
-// fresh one (rootfs/ empty and not mounted, upper/'s root back to 0755 root:root
-// without extended attributes), otherwise removed.
+// fresh one, otherwise removed (hako_dispose_retired, retired_folder.h).
 Result<void> dispose_retired(const store::StateRoot& root, const std::filesystem::path& retired);
 
 }  // namespace hako::container

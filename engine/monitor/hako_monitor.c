@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/container/retired_folder.h"
 #include "engine/monitor/monitor_log.h"
 
 /* attach.h's message types and sizes. */
@@ -443,9 +444,9 @@ static void supervise(void) {
 }
 
 /* Offers the exit path to the attached CLI ("ended", monitor.h) and waits for its
- * answer. "done [RETIRED]": the CLI did it all; what is left is the removal of a
- * --rm container's retired folder, done here after the CLI returned (in hako-exit:
- * `__dispose-retired`). Returns when the CLI answered "fallback" or went away. */
+ * answer. "done [RETIRED]": the CLI did it all; what is left is the disposal of a
+ * --rm container's retired folder, done here after the CLI returned
+ * (hako_dispose_retired). Returns when the CLI answered "fallback" or went away. */
 static void offer_exit(void) {
     char line[4200];
     int length = snprintf(line, sizeof line, "ended %d %d\n", m.wait_status, m.stop_requested);
@@ -462,13 +463,13 @@ static void offer_exit(void) {
     if (*retired) {
         close_fd(&m.status_fd);
         close_fd(&m.listen_fd);
-        /* Nothing waits for this removal, while the CLI that answered is leaving and
+        /* Nothing waits for this disposal, while the CLI that answered is leaving and
          * its caller (a shell, a script's next command) wants a CPU: at nice 19 the
-         * hako-exit start and the unlinks give way to them (`run --rm` of `true`
-         * 19.6/20.1/19.7 -> 18.6/18.6/18.9 ms, 2 CPUs). */
+         * unlinks give way to them. It runs here, not in an exec'd hako-exit, whose
+         * start (a static glibc C++ program: ~2 ms of CPU with its cpuid probes)
+         * was taken from the next command. */
         (void)setpriority(PRIO_PROCESS, 0, 19);
-        char* argv[] = {(char*)m.hako, "--root", (char*)m.root, "__dispose-retired", retired, NULL};
-        exec_verb(argv);
+        (void)hako_dispose_retired(m.root, retired);
     }
     _exit(0);
 }

@@ -1,7 +1,6 @@
-// This file declares remove_tree, a recursive delete (rm -rf) with about half the
-// system calls of std::filesystem::remove_all: each folder is opened once, read with
-// getdents64 and its entries unlinked by name relative to it, so a container's
-// folder goes in some thirty calls instead of sixty.
+// This file declares remove_tree, a recursive delete (rm -rf) by path on
+// hako_remove_tree_at (tree_removal.h: about half the system calls of
+// std::filesystem::remove_all).
 #pragma once
 
 #include <filesystem>

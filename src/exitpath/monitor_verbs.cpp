@@ -4,8 +4,9 @@
 // takes over from hako-monitor when the container's init has ended.
 // `__dns-responder` is the DNS responder that dns::sync execs, `__delete-link
 // IFINDEX` a link's deletion that net::delete_link_detached leaves running, and
-// `__dispose-retired PATH` removes a --rm container's retired folder after its
-// attached CLI ran the exit path (monitor::exit_in_caller) and returned.
+// `__dispose-retired PATH` disposes of a --rm container's retired folder after its
+// attached CLI ran the exit path (monitor::exit_in_caller) and returned; hako-monitor
+// now does that itself, the verb stays for the monitors of an older build.
 #include "src/exitpath/monitor_verbs.h"
 
 #include <charconv>
@@ -14,9 +15,7 @@
 #include <cstring>
 #include <string>
 
-#include "engine/container/retire.h"
-#include "engine/container/spare.h"
-#include "engine/store/state_root.h"
+#include "engine/container/retired_folder.h"
 #include "engine/monitor/health_probe.h"
 #include "engine/net/dns_control.h"
 #include "engine/net/netlink.h"
@@ -79,14 +78,9 @@ int exit_verb(const fs::path& root, const std::vector<std::string_view>& args) {
 }
 
 int dispose_verb(const fs::path& root, std::string_view retired) {
-    auto state_root = store::StateRoot::open(root);
-    if (!state_root.ok()) return 125;
-    // Only what retire_files makes: ROOT/tmp/deleted-container-…
-    fs::path path(retired);
-    if (path.parent_path() != state_root->tmp_dir() ||
-        path.filename().string().rfind(container::kRetiredPrefix, 0) != 0)
-        return 2;
-    return container::dispose_retired(*state_root, path).ok() ? 0 : 1;
+    // Only what retire_files makes: ROOT/tmp/deleted-container-… (hako_dispose_retired checks).
+    int error = hako_dispose_retired(root.c_str(), std::string(retired).c_str());
+    return error < 0 ? 2 : error > 0 ? 1 : 0;
 }
 
 std::optional<int> run_monitor_verb(int argc, char** argv) {

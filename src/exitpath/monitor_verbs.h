@@ -27,8 +27,8 @@ int probe_verb(const std::filesystem::path& root, const std::vector<std::string_
 // with the usage exit status when the arguments are malformed.
 int exit_verb(const std::filesystem::path& root, const std::vector<std::string_view>& args);
 
-// `__dispose-retired PATH`: removes ROOT/tmp/deleted-container-… (container::
-// dispose_retired); 2 for any other path, 1 when the removal failed.
+// `__dispose-retired PATH`: disposes of ROOT/tmp/deleted-container-…
+// (hako_dispose_retired); 2 for any other path, 1 when the removal failed.
 int dispose_verb(const std::filesystem::path& root, std::string_view retired);
 
 }  // namespace hako::exitpath

@@ -27,6 +27,20 @@ check "run --rm: the output" "$out" "from-rm"
 check "run --rm: no such container afterwards" "$("$HAKO" --root "$R" container ls -a -q | wc -l)" "0"
 gone_within 5 retired
 check "run --rm: the retired folder is removed after the CLI returned" "$?" "0"
+# hako-monitor disposed of it itself: emptied into the pool of spare folders.
+check "run --rm: its folder waits in the spare pool" "$(ls "$R/spare" | wc -l)" "1"
+# The next container takes it; its name files, kept in the pool, are written over
+# and cut to the new length at its start.
+"$HAKO" --root "$R" container run --name xc-long --hostname a-rather-long-host-name-for-the-spare-pool \
+  --network none busybox true
+check "spare: the pool lent its folder" "$(ls "$R/spare" | wc -l)" "0"
+"$HAKO" --root "$R" container rm xc-long >/dev/null
+check "spare: rm puts the folder back" "$(ls "$R/spare" | wc -l)" "1"
+out=$("$HAKO" --root "$R" container run --rm --hostname short --network none busybox sh -c \
+  'wc -c </etc/hostname; cat /etc/hostname /etc/hosts')
+check "spare: /etc/hostname is the new one, cut to size" "$(printf '%s\n' "$out" | head -2 | tr '\n' ' ')" "6 short "
+check "spare: nothing of the last container in /etc/hosts" "$(printf '%s\n' "$out" | grep -c long)" "0"
+gone_within 5 retired
 
 # Kept, attached: the state, log and teardown the exit path writes.
 "$HAKO" --root "$R" container run --name xc-keep --network none busybox sh -c 'echo kept; exit 5' >/dev/null

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "engine/container/retire.h"
+#include "engine/container/retired_folder.h"
 #include "engine/container/spare.h"
 #include "engine/sys/file.h"
 #include "engine/sys/tempdir.h"
@@ -89,8 +90,10 @@ TEST_CASE("spare folders: a removed folder is emptied and taken by the next crea
     CHECK(count(e / "rootfs") == 0);
     CHECK(count(e / "upper") == 0);
     CHECK(count(e / "work") == 0);
-    CHECK(fs::file_size(e / "hosts") == 0);
-    CHECK(fs::file_size(e / "hostname") == 0);
+    // The name files stay for the next start to write over (net::prepare).
+    auto hosts = sys::read_file(e / "hosts", 4096);
+    REQUIRE(hosts.ok());
+    CHECK(*hosts == "127.0.0.1 localhost\n");
     CHECK_FALSE(fs::exists(e / "config.json"));
     CHECK_FALSE(fs::exists(e / "state.json"));
     CHECK_FALSE(fs::exists(e / (first.id + "-json.log")));
@@ -138,4 +141,37 @@ TEST_CASE("spare folders: the pool holds at most kMaxSpareFolders") {
     }
     CHECK(count(fx.store.root().spare_dir()) == size_t(container::kMaxSpareFolders));
     CHECK(count(fx.store.containers_dir()) == 0);
+}
+
+TEST_CASE("spare folders: only ROOT/tmp/deleted-container-… is disposed of, whatever spells the root") {
+    auto fx = open_store();
+    const fs::path root = fx.store.root().path();
+    // Something that is no retired folder is left alone, and said so.
+    fs::path elsewhere = fx.dir.path() / "keep";
+    write(elsewhere / "file", "x");
+    CHECK(hako_dispose_retired(root.c_str(), elsewhere.c_str()) == -1);
+    fs::path no_prefix = fx.store.root().tmp_dir() / "keep";
+    write(no_prefix / "file", "x");
+    CHECK(hako_dispose_retired(root.c_str(), no_prefix.c_str()) == -1);
+    fs::path below = fx.store.root().tmp_dir() / (std::string(container::kRetiredPrefix) + "x") / "sub";
+    write(below / "file", "x");
+    CHECK(hako_dispose_retired(root.c_str(), below.c_str()) == -1);
+    fs::path bare = fx.store.root().tmp_dir() / container::kRetiredPrefix;
+    CHECK(hako_dispose_retired(root.c_str(), bare.c_str()) == -1);
+    CHECK_FALSE(container::dispose_retired(fx.store.root(), elsewhere).ok());
+    CHECK(fs::exists(elsewhere / "file"));
+    CHECK(fs::exists(no_prefix / "file"));
+    CHECK(fs::exists(below / "file"));
+
+    // A root spelled with a trailing slash names the same folders; a missing
+    // retired folder is nothing to do.
+    auto record = record_of('f', "slash");
+    REQUIRE(fx.store.create(record).ok());
+    auto retired = container::retire_files(fx.store, record.id);
+    REQUIRE(retired.ok());
+    std::string slashed = root.string() + "/";
+    CHECK(hako_dispose_retired(slashed.c_str(), retired->c_str()) == 0);
+    CHECK_FALSE(fs::exists(*retired));
+    CHECK(count(fx.store.root().spare_dir()) == 1);
+    CHECK(hako_dispose_retired(root.c_str(), retired->c_str()) == 0);
 }
