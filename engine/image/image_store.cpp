@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -260,10 +262,47 @@ Result<ImageRecord> ImageStore::record(const std::string& id) const {
 
 Result<std::string> ImageStore::config_json(const std::string& id) const { return blobs_.read(id); }
 
+namespace {
+
+// Parsed configs of this process, by state root and image id. A config blob is
+// content-addressed (its digest is the id), so a parse stays true for the process's
+// life. A container start asked for the same config four times (create, its volume
+// checks, the monitor's healthcheck and volumes: the monitor runs in the CLI's memory
+// or a fork of it), each an open, two reads and a JSON parse.
+class ConfigCache {
+public:
+    std::optional<ImageConfig> find(const std::string& key) {
+        std::lock_guard lock(mutex_);
+        auto it = configs_.find(key);
+        if (it == configs_.end()) return std::nullopt;
+        return it->second;
+    }
+    void add(const std::string& key, const ImageConfig& config) {
+        std::lock_guard lock(mutex_);
+        if (configs_.size() >= kMaxEntries) configs_.clear();
+        configs_.emplace(key, config);
+    }
+
+private:
+    static constexpr size_t kMaxEntries = 64;
+    std::mutex mutex_;
+    std::map<std::string, ImageConfig> configs_;
+};
+
+ConfigCache& config_cache() {
+    static ConfigCache cache;
+    return cache;
+}
+
+}  // namespace
+
 Result<ImageConfig> ImageStore::config(const std::string& id) const {
+    std::string key = root_.path().string() + "\n" + id;
+    if (auto cached = config_cache().find(key)) return std::move(*cached);
     std::string text = TRY(config_json(id));
     auto parsed = parse_image_config(text);
     if (!parsed.ok()) return std::move(parsed).error().context("image " + id);
+    config_cache().add(key, *parsed);
     return parsed;
 }
 

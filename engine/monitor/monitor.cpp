@@ -14,6 +14,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,6 +40,7 @@
 #include "engine/monitor/process_config.h"
 #include "engine/net/ports.h"
 #include "engine/runtime/linux_container.h"
+#include "engine/runtime/process_setup.h"
 #include "engine/runtime/spec_defaults.h"
 #include "engine/sys/file.h"
 #include "engine/sys/helper_process.h"
@@ -642,7 +644,22 @@ fs::path Monitor::retire_auto_removed() {
     return retired.ok() ? *retired : fs::path{};
 }
 
+// Closes every fd above 2 but those in `keep` (-1 entries ignored): close_range
+// over the gaps between them, a few calls instead of a listing of /proc/self/fd
+// and a close for each (the listing stays for a kernel without close_range).
 void close_other_fds(std::initializer_list<int> keep) {
+    std::vector<int> kept;
+    for (int fd : keep)
+        if (fd > 2) kept.push_back(fd);
+    std::sort(kept.begin(), kept.end());
+    unsigned from = 3;
+    for (int fd : kept) {
+        if (static_cast<unsigned>(fd) > from &&
+            ::syscall(SYS_close_range, from, static_cast<unsigned>(fd) - 1, 0u) != 0 && errno == ENOSYS)
+            break;
+        from = std::max(from, static_cast<unsigned>(fd) + 1);
+    }
+    if (::syscall(SYS_close_range, from, ~0u, 0u) == 0 || errno != ENOSYS) return;
     std::vector<int> open_fds;
     if (DIR* dir = ::opendir("/proc/self/fd")) {
         while (dirent* entry = ::readdir(dir)) {
@@ -652,7 +669,7 @@ void close_other_fds(std::initializer_list<int> keep) {
         ::closedir(dir);
     }
     for (int fd : open_fds)
-        if (std::find(keep.begin(), keep.end(), fd) == keep.end()) ::close(fd);
+        if (std::find(kept.begin(), kept.end(), fd) == kept.end()) ::close(fd);
 }
 
 }  // namespace
@@ -716,11 +733,19 @@ struct SharedSpawn {
 int shared_monitor_main(void* argument) {
     const auto& spawn = *static_cast<const SharedSpawn*>(argument);
     // The caller's handlers would run here on the caller's memory: none from now on.
+    // /proc/self/status names the caught signals (SigCgt): one read instead of a
+    // sigaction query for each of the 64.
     struct sigaction fallback {};
     fallback.sa_handler = SIG_DFL;
+    auto status = runtime::read_process_status();
     for (int s = 1; s < NSIG; ++s) {
+        if (s == SIGKILL || s == SIGSTOP) continue;
+        if (status.ok() && s <= 64) {
+            if (status->signals_caught & (uint64_t{1} << (s - 1))) ::sigaction(s, &fallback, nullptr);
+            continue;
+        }
         struct sigaction current {};
-        if (s == SIGKILL || s == SIGSTOP || ::sigaction(s, nullptr, &current) != 0) continue;
+        if (::sigaction(s, nullptr, &current) != 0) continue;
         if (current.sa_handler != SIG_DFL && current.sa_handler != SIG_IGN) ::sigaction(s, &fallback, nullptr);
     }
     // What an earlier monitor made in this memory is not this one's.
