@@ -12,6 +12,7 @@ packages=(
   libspdlog-dev libfmt-dev catch2
   libarchive-dev libacl1-dev libzstd-dev liblz4-dev libseccomp-dev libssl-dev libcurl4-openssl-dev libcap-dev
   musl-tools   # hako-monitor and hako-init linked against musl (CMakeLists.txt: HAKO_MUSL_HELPERS)
+  lld   # hako and hako-exit linked with their hot functions together (CMakeLists.txt: HAKO_LINK_ORDER)
   busybox-static runc iproute2 nftables
   docker-registry skopeo
   clang libclang-rt-14-dev

@@ -46,6 +46,25 @@ add_requires("boost", {system = true, configs = {graph = true, filesystem = true
 local root = path.join(os.scriptdir(), "..")
 local warnings = {"-Wall", "-Wextra", "-Werror", "-Wno-missing-field-initializers"}
 
+-- hako and hako-exit linked with lld, their hot functions first (CMakeLists.txt:
+-- HAKO_LINK_ORDER; the order is scripts/hako-link-order.txt): each function in a
+-- section of its own, which lld lays out in that order.
+option("link_order")
+    set_default(true)
+    set_showmenu(true)
+    set_description("Link hako and hako-exit with lld, their hot functions first")
+option_end()
+local link_order = has_config("link_order") and not has_config("sanitize") and os.isfile("/usr/bin/ld.lld")
+if link_order then
+    add_cxflags("-ffunction-sections")
+end
+local function link_in_order()
+    if link_order then
+        add_ldflags("-fuse-ld=lld", "-Wl,--symbol-ordering-file=" .. path.join(root, "scripts/hako-link-order.txt"),
+                    "-Wl,--no-warn-symbol-ordering")
+    end
+end
+
 -- Our libraries see the repository root and the generated sources.
 local function hako_library(name)
     target(name)
@@ -127,8 +146,12 @@ target("hako")
     add_files(path.join(root, "src/cli/main.cpp"))
     add_cxxflags(table.unpack(warnings))
     add_ldflags("-static-libstdc++", "-static-libgcc")
-    -- relative relocations as a DT_RELR bitmap (binutils 2.38+, glibc 2.36+)
-    add_ldflags("-Wl,-z,pack-relative-relocs")
+    if link_order then
+        link_in_order()
+    else
+        -- relative relocations as a DT_RELR bitmap (GNU ld: binutils 2.38+, glibc 2.36+)
+        add_ldflags("-Wl,-z,pack-relative-relocs")
+    end
 target_end()
 
 -- hako-fetch: hako's HTTP helper, linked to libcurl; hako looks for it beside itself
@@ -147,6 +170,7 @@ target("hako-exit")
     add_files(path.join(root, "src/exitpath/main.cpp"))
     add_cxxflags(table.unpack(warnings))
     add_ldflags("-static", "-no-pie", "-static-libstdc++", "-static-libgcc")
+    link_in_order()
 target_end()
 
 -- hako-init: the tiny init of `container run --init`, static and apart from hako
