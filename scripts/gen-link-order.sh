@@ -65,9 +65,15 @@ perf script -i "$W/perf.data" --no-demangle -F ip,sym,dso 2>/dev/null |
   awk -v bin="($HAKO)" -v exit_bin="($BUILD/hako-exit)" '($NF == bin || $NF == exit_bin) && $2 != "[unknown]" { print $2 }' |
   sort | uniq -c | sort -k1,1nr -k2 | awk '{ print $2 }' >"$W/order.txt"
 [ -s "$W/order.txt" ] || { echo "gen-link-order.sh: perf found no samples in $HAKO" >&2; exit 1; }
+# The names of the previous list that no sample hit this time follow, in their old
+# order: one sampling run misses some short functions, and a function that faulted
+# in a page outside the list in an earlier run was sampled then (successive runs on
+# a build linked with the list gather what it lacked).
 {
   echo "# The order of hako's hottest functions for lld (CMakeLists.txt: HAKO_LINK_ORDER),"
   echo "# made by scripts/gen-link-order.sh; one mangled name per line."
   cat "$W/order.txt"
-} >"$OUT"
-echo "gen-link-order.sh: $(wc -l <"$W/order.txt") functions in $OUT"
+  [ -f "$OUT" ] && grep -v '^#' "$OUT" | awk 'NR == FNR { seen[$0] = 1; next } !($0 in seen)' "$W/order.txt" -
+} >"$W/list.txt"
+mv "$W/list.txt" "$OUT"
+echo "gen-link-order.sh: $(wc -l <"$W/order.txt") functions sampled, $(grep -vc '^#' "$OUT") in $OUT"
