@@ -57,22 +57,20 @@ static int is_name_file(const char* name) {
     return !strcmp(name, "hosts") || !strcmp(name, "resolv.conf") || !strcmp(name, "hostname");
 }
 
+static int count_visit(int dir_fd, const char* name, unsigned char type, void* count) {
+    (void)dir_fd, (void)name, (void)type;
+    ++*(int*)count;
+    return 0;
+}
+
 /* The number of entries of the folder `path` (0 when missing); INT_MAX when unknown. */
 static int count_entries(const char* path) {
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return errno == ENOENT ? 0 : INT_MAX;
-    char buffer[8192];
     int count = 0;
-    long n;
-    while ((n = syscall(SYS_getdents64, fd, buffer, sizeof buffer)) > 0) {
-        for (long at = 0; at < n;) {
-            struct hako_dirent64* entry = (struct hako_dirent64*)(buffer + at);
-            at += entry->d_reclen;
-            if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, "..")) ++count;
-        }
-    }
+    int error = hako_each_entry(fd, count_visit, &count);
     close(fd);
-    return n < 0 ? INT_MAX : count;
+    return error ? INT_MAX : count;
 }
 
 /* A folder of the container's folder that is a real folder here, not a mount. */
@@ -119,6 +117,11 @@ static int reset_entry(int dir_fd, const char* name) {
     return hako_remove_tree_at(dir_fd, name) == 0;
 }
 
+static int reset_visit(int dir_fd, const char* name, unsigned char type, void* arg) {
+    (void)type, (void)arg;
+    return reset_entry(dir_fd, name) ? 0 : -1;
+}
+
 /* Empties `retired` to what ContainerStore::create makes and moves it into `pool`
  * under its own name; 1 when it is there. */
 static int recycle(const char* pool, const char* retired, const char* name) {
@@ -128,17 +131,9 @@ static int recycle(const char* pool, const char* retired, const char* name) {
     int done = 1;
     for (size_t i = 0; done && i < sizeof kept_folders / sizeof kept_folders[0]; ++i)
         done = plain_folder(dir, kept_folders[i]);
-    char buffer[8192];
-    long n = 0;
-    while (done && (n = syscall(SYS_getdents64, dir, buffer, sizeof buffer)) > 0) {
-        for (long at = 0; at < n && done;) {
-            struct hako_dirent64* entry = (struct hako_dirent64*)(buffer + at);
-            at += entry->d_reclen;
-            if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, "..")) done = reset_entry(dir, entry->d_name);
-        }
-    }
+    if (done) done = hako_each_entry(dir, reset_visit, NULL) == 0;
     close(dir);
-    if (!done || n < 0) return 0;
+    if (!done) return 0;
     if (mkdir(pool, 0700) != 0 && errno != EEXIST) return 0;
     char spare[PATH_MAX];
     if (snprintf(spare, sizeof spare, "%s/%s", pool, name) >= (int)sizeof spare) return 0;

@@ -21,6 +21,27 @@ static int is_dot_or_dotdot(const char* name) {
     return name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0));
 }
 
+int hako_each_entry(int dir_fd, int (*visit)(int dir_fd, const char* name, unsigned char type, void* arg),
+                    void* arg) {
+    char* buffer = malloc(BUFFER_SIZE); /* malloc aligns for the entries; a removal recurses */
+    if (!buffer) return ENOMEM;
+    int result = 0;
+    while (!result) {
+        long n = syscall(SYS_getdents64, dir_fd, buffer, BUFFER_SIZE);
+        if (n <= 0) {
+            if (n < 0) result = errno;
+            break;
+        }
+        for (long at = 0; at < n && !result;) {
+            struct hako_dirent64* entry = (struct hako_dirent64*)(buffer + at);
+            at += entry->d_reclen;
+            if (!is_dot_or_dotdot(entry->d_name)) result = visit(dir_fd, entry->d_name, entry->d_type, arg);
+        }
+    }
+    free(buffer);
+    return result;
+}
+
 /* Removes one entry of `dir`: a file or link by unlinkat, a folder (or an entry
  * whose type the filesystem does not report and that turns out to be one) by recursion. */
 static int remove_entry(int dir, const char* name, unsigned char type, int depth) {
@@ -31,34 +52,16 @@ static int remove_entry(int dir, const char* name, unsigned char type, int depth
     return remove_below(dir, name, depth + 1);
 }
 
-/* Removes every entry of the open folder `dir`. */
-static int remove_entries(int dir, int depth) {
-    char* buffer = malloc(BUFFER_SIZE); /* malloc aligns for the entries */
-    if (!buffer) return ENOMEM;
-    int error = 0;
-    for (;;) {
-        long n = syscall(SYS_getdents64, dir, buffer, BUFFER_SIZE);
-        if (n < 0) {
-            error = errno;
-            break;
-        }
-        if (n == 0) break;
-        for (long at = 0; at < n && !error;) {
-            struct hako_dirent64* entry = (struct hako_dirent64*)(buffer + at);
-            at += entry->d_reclen;
-            if (!is_dot_or_dotdot(entry->d_name)) error = remove_entry(dir, entry->d_name, entry->d_type, depth);
-        }
-        if (error) break;
-    }
-    free(buffer);
-    return error;
+/* hako_each_entry's visit for a removal; `depth` points at the folder's depth. */
+static int remove_visit(int dir, const char* name, unsigned char type, void* depth) {
+    return remove_entry(dir, name, type, *(const int*)depth);
 }
 
 static int remove_below(int parent, const char* name, int depth) {
     if (depth > MAX_DEPTH) return ELOOP;
     int dir = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dir < 0) return errno == ENOENT ? 0 : errno;
-    int error = remove_entries(dir, depth);
+    int error = hako_each_entry(dir, remove_visit, &depth);
     close(dir);
     if (error) return error;
     if (unlinkat(parent, name, AT_REMOVEDIR) != 0 && errno != ENOENT) return errno;
@@ -74,7 +77,8 @@ int hako_empty_folder(int dir_fd) {
     /* A copy: getdents64 moves the offset of the fd it reads. */
     int dir = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir < 0) return errno;
-    int error = remove_entries(dir, 0);
+    int depth = 0;
+    int error = hako_each_entry(dir, remove_visit, &depth);
     close(dir);
     return error;
 }
