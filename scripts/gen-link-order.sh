@@ -72,8 +72,11 @@ perf script -i "$W/perf.data" --no-demangle -F ip,sym,dso 2>/dev/null |
 {
   echo "# The order of hako's hottest functions for lld (CMakeLists.txt: HAKO_LINK_ORDER),"
   echo "# made by scripts/gen-link-order.sh; one mangled name per line."
-  cat "$W/order.txt"
-  [ -f "$OUT" ] && grep -v '^#' "$OUT" | awk 'NR == FNR { seen[$0] = 1; next } !($0 in seen)' "$W/order.txt" -
+  grep -vx hako_hot_text_end "$W/order.txt"
+  [ -f "$OUT" ] && grep -v '^#' "$OUT" | grep -vx hako_hot_text_end | awk 'NR == FNR { seen[$0] = 1; next } !($0 in seen)' "$W/order.txt" -
+  # Last: the mark of the hot text's end, up to which hako maps its text at start
+  # (engine/sys/prefault.h).
+  echo hako_hot_text_end
 } >"$W/list.txt"
 mv "$W/list.txt" "$OUT"
 echo "gen-link-order.sh: $(wc -l <"$W/order.txt") functions sampled, $(grep -vc '^#' "$OUT") in $OUT"

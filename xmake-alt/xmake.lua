@@ -62,6 +62,10 @@ local function link_in_order()
     if link_order then
         add_ldflags("-fuse-ld=lld", "-Wl,--symbol-ordering-file=" .. path.join(root, "scripts/hako-link-order.txt"),
                     "-Wl,--no-warn-symbol-ordering")
+        -- the entry that maps the hot text and the data first (engine/sys/prefault.cpp)
+        if is_arch("x86_64") then
+            add_ldflags("-Wl,-e,hako_entry")
+        end
     end
 end
 

@@ -777,7 +777,7 @@ Result<pid_t> spawn_shared(const SpawnOptions& options, int status_fd) {
     static runtime::InitStack monitor_stack;  // 8 MiB reserved, faulted in as used
     static bool mapped = false;
     if (!mapped) {
-        monitor_stack = TRY(runtime::InitStack::map());
+        monitor_stack = TRY(runtime::InitStack::map(64 << 10));  // the set-up runs ~12 pages deep
         mapped = true;
     }
     SharedSpawn spawn{&options, status_fd, {}, monitor_stack.top()};

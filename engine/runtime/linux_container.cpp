@@ -31,6 +31,7 @@
 #include "engine/runtime/path_in_root.h"
 #include "engine/runtime/process_setup.h"
 #include "engine/runtime/rootfs.h"
+#include "engine/sys/prefault.h"
 #include "engine/sys/remove_tree.h"
 
 namespace hako::runtime {
@@ -306,7 +307,7 @@ InitStack& InitStack::operator=(InitStack&& other) noexcept {
     return *this;
 }
 
-Result<InitStack> InitStack::map() {
+Result<InitStack> InitStack::map(size_t mapped) {
     constexpr size_t kSize = 8 << 20, kGuard = 4096;
     void* mapping = ::mmap(nullptr, kSize + kGuard, PROT_READ | PROT_WRITE,
                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
@@ -319,6 +320,7 @@ Result<InitStack> InitStack::map() {
     InitStack stack;
     stack.base_ = mapping;
     stack.size_ = kSize + kGuard;
+    sys::prefault_stack_top(stack.top(), mapped);
     return stack;
 }
 
@@ -418,7 +420,7 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
     int join_failed = -1, join_errno = 0;
     bool init_gone = false;
     if (shared_memory) {
-        auto stack = InitStack::map();
+        auto stack = InitStack::map(32 << 10);  // the init's set-up runs ~7 pages deep
         if (!stack.ok()) return cleanup(std::move(stack).error());
         c.init_stack = std::move(*stack);
         // Blocked across the clone: a signal must not run this process's handler

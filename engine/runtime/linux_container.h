@@ -49,8 +49,9 @@ public:
     InitStack& operator=(const InitStack&) = delete;
     ~InitStack() = default;  // deliberately not unmapped: see above
 
-    // 8 MiB reserved, faulted in as used, with a guard page below.
-    static Result<InitStack> map();
+    // 8 MiB reserved, with a guard page below; its top `mapped` bytes mapped now
+    // (sys::prefault_stack_top), the rest faulted in as used.
+    static Result<InitStack> map(size_t mapped);
     void* top() const { return static_cast<char*>(base_) + size_; }
     void unmap();
 

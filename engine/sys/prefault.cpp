@@ -1,0 +1,165 @@
+#include "engine/sys/prefault.h"
+
+#include <elf.h>
+#include <link.h>
+#include <malloc.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+extern "C" __attribute__((noinline, used)) void hako_hot_text_end() {
+    asm volatile("");  // a function of its own, never folded into another
+}
+
+namespace hako::sys {
+namespace {
+
+constexpr uintptr_t kPage = 4096;
+
+inline __attribute__((always_inline)) uintptr_t page_down(uintptr_t address) { return address & ~(kPage - 1); }
+inline __attribute__((always_inline)) uintptr_t page_up(uintptr_t address) { return (address + kPage - 1) & ~(kPage - 1); }
+
+// Hot text beyond this is not the link order's layout (GNU ld, or a list the
+// build did not use): nothing is mapped then.
+constexpr uintptr_t kMostHotText = 6 << 20;
+
+// Maps the hot text, the relocated read-only data and the writable data and bss
+// of the executable whose program headers these are, loaded `base` bytes from
+// their addresses. Makes raw system calls only: it runs before the C library has
+// set up errno, TLS or the stack protector's canary (hako_entry, below).
+#define HAKO_BEFORE_LIBC __attribute__((no_stack_protector, no_sanitize("address", "undefined")))
+
+HAKO_BEFORE_LIBC inline __attribute__((always_inline)) void advise(uintptr_t from, uintptr_t to, long advice) {
+    from = page_down(from);
+    to = page_up(to);
+    if (to <= from) return;
+#if defined(__x86_64__)
+    long result;
+    asm volatile("syscall"
+                 : "=a"(result)
+                 : "0"(static_cast<long>(SYS_madvise)), "D"(from), "S"(to - from), "d"(advice)
+                 : "rcx", "r11", "memory");
+    (void)result;  // best effort: an old kernel says EINVAL and maps nothing
+#else
+    (void)::madvise(reinterpret_cast<void*>(from), to - from, static_cast<int>(advice));
+#endif
+}
+
+HAKO_BEFORE_LIBC void populate_segments(const ElfW(Phdr)* headers, size_t count, uintptr_t base) {
+    uintptr_t relro_from = 0, relro_to = 0;
+    for (size_t i = 0; i < count; ++i)
+        if (headers[i].p_type == PT_GNU_RELRO) {
+            relro_from = base + headers[i].p_vaddr;
+            relro_to = relro_from + headers[i].p_memsz;
+        }
+    const auto hot_end = reinterpret_cast<uintptr_t>(&hako_hot_text_end);
+    for (size_t i = 0; i < count; ++i) {
+        const ElfW(Phdr)& segment = headers[i];
+        if (segment.p_type != PT_LOAD) continue;
+        uintptr_t from = base + segment.p_vaddr, to = from + segment.p_memsz;
+        if (segment.p_flags & PF_X) {
+            if (hot_end > from && hot_end < to && hot_end - from <= kMostHotText)
+                advise(from, hot_end, MADV_POPULATE_READ);
+        } else if (segment.p_flags & PF_W) {
+            // The relocated read-only part can no longer be written.
+            if (relro_to > from && relro_from < to) {
+                advise(from, relro_to, MADV_POPULATE_READ);
+                from = page_up(relro_to);
+            }
+            advise(from, to, MADV_POPULATE_WRITE);
+        }
+    }
+}
+
+bool segments_done = false;  // by hako_entry, before the C library started
+
+int each_object(dl_phdr_info* info, size_t, void*) {
+    populate_segments(info->dlpi_phdr, info->dlpi_phnum, info->dlpi_addr);
+    return 1;  // the first object is the executable itself
+}
+
+void prefault_heap(size_t bytes) {
+    if (bytes == 0) return;
+    // The heap grows by `bytes` at its next growth and the free below must not
+    // give it back; allocations up to 1 MiB come from the heap, not from mmap.
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    mallopt(M_TRIM_THRESHOLD, static_cast<int>(4 * bytes));
+    mallopt(M_TOP_PAD, static_cast<int>(bytes));
+    void* grow = std::malloc(64 * 1024);
+    if (!grow) return;
+    const auto from = reinterpret_cast<uintptr_t>(grow);
+    std::free(grow);
+    advise(from, reinterpret_cast<uintptr_t>(sbrk(0)), MADV_POPULATE_WRITE);
+    mallopt(M_TOP_PAD, 128 * 1024);  // glibc's default again for later growth
+}
+
+}  // namespace
+
+void prefault_process(size_t heap, size_t stack) {
+    if (!segments_done) dl_iterate_phdr(each_object, nullptr);
+    prefault_heap(heap);
+    if (stack) {
+        char here;
+        const auto top = page_up(reinterpret_cast<uintptr_t>(&here));
+        advise(top > stack ? top - stack : 0, top, MADV_POPULATE_WRITE);
+    }
+}
+
+void prefault_stack_top(void* top, size_t bytes) {
+    const auto end = reinterpret_cast<uintptr_t>(top);
+    advise(end - bytes, end, MADV_POPULATE_WRITE);
+}
+
+}  // namespace hako::sys
+
+#if defined(__x86_64__)
+// The entry point of hako and hako-exit where the link order is used
+// (CMakeLists.txt: -Wl,-e,hako_entry): the C library's start-up (its ifunc
+// resolvers, spread over the text, its tunables and data) and the static
+// constructors took ~60 page faults before main. hako_entry maps the segments
+// first, from the program headers in the auxiliary vector on the initial stack,
+// and then jumps to _start with the stack and %rdx as the kernel left them.
+extern "C" HAKO_BEFORE_LIBC __attribute__((used)) void hako_prefault_at_entry(long* initial_stack) {
+    long argc = initial_stack[0];
+    long* cursor = initial_stack + 1 + argc + 1;  // past argv and its null
+    while (*cursor) ++cursor;                     // past the environment
+    const ElfW(Phdr)* headers = nullptr;
+    size_t count = 0;
+    for (auto* entry = reinterpret_cast<ElfW(auxv_t)*>(cursor + 1); entry->a_type != AT_NULL; ++entry) {
+        if (entry->a_type == AT_PHDR) headers = reinterpret_cast<const ElfW(Phdr)*>(entry->a_un.a_val);
+        if (entry->a_type == AT_PHNUM) count = entry->a_un.a_val;
+    }
+    if (!headers) return;
+    uintptr_t base = 0;  // a position-dependent executable is where its headers say
+    for (size_t i = 0; i < count; ++i)
+        if (headers[i].p_type == PT_PHDR) base = reinterpret_cast<uintptr_t>(headers) - headers[i].p_vaddr;
+    hako::sys::populate_segments(headers, count, base);
+    hako::sys::segments_done = true;
+}
+
+asm(R"(
+    .text
+    .globl hako_entry
+    .type hako_entry, @function
+hako_entry:
+    mov %rsp, %r12
+    mov %rdx, %r13
+    mov %rsp, %rdi
+    and $-16, %rsp
+    call hako_prefault_at_entry
+    mov %r12, %rsp
+    mov %r13, %rdx
+    jmp _start
+    .size hako_entry, .-hako_entry
+)");
+#endif
