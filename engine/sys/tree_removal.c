@@ -13,7 +13,12 @@
 #include <unistd.h>
 
 enum { MAX_DEPTH = 4096 }; /* each level holds an fd: EMFILE comes first */
-enum { BUFFER_SIZE = 16384 };
+enum { BUFFER_SIZE = 4096 };
+/* Levels down to this read their entries into a buffer on the stack (at most
+ * ~140 KiB of it); deeper ones into a malloc'd buffer. A malloc'd buffer for each
+ * folder cost hako-monitor (musl's malloc) an mmap, a munmap and two page faults
+ * each time its disposal emptied one. */
+enum { STACK_DEPTH = 32 };
 
 static int remove_below(int parent, const char* name, int depth);
 
@@ -21,10 +26,9 @@ static int is_dot_or_dotdot(const char* name) {
     return name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0));
 }
 
-int hako_each_entry(int dir_fd, int (*visit)(int dir_fd, const char* name, unsigned char type, void* arg),
-                    void* arg) {
-    char* buffer = malloc(BUFFER_SIZE); /* malloc aligns for the entries; a removal recurses */
-    if (!buffer) return ENOMEM;
+typedef int (*hako_visit)(int dir_fd, const char* name, unsigned char type, void* arg);
+
+static int each_entry_into(char* buffer, int dir_fd, hako_visit visit, void* arg) {
     int result = 0;
     while (!result) {
         long n = syscall(SYS_getdents64, dir_fd, buffer, BUFFER_SIZE);
@@ -38,8 +42,12 @@ int hako_each_entry(int dir_fd, int (*visit)(int dir_fd, const char* name, unsig
             if (!is_dot_or_dotdot(entry->d_name)) result = visit(dir_fd, entry->d_name, entry->d_type, arg);
         }
     }
-    free(buffer);
     return result;
+}
+
+int hako_each_entry(int dir_fd, hako_visit visit, void* arg) {
+    _Alignas(8) char buffer[BUFFER_SIZE];
+    return each_entry_into(buffer, dir_fd, visit, arg);
 }
 
 /* Removes one entry of `dir`: a file or link by unlinkat, a folder (or an entry
@@ -61,7 +69,14 @@ static int remove_below(int parent, const char* name, int depth) {
     if (depth > MAX_DEPTH) return ELOOP;
     int dir = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dir < 0) return errno == ENOENT ? 0 : errno;
-    int error = hako_each_entry(dir, remove_visit, &depth);
+    int error;
+    if (depth <= STACK_DEPTH) {
+        error = hako_each_entry(dir, remove_visit, &depth);
+    } else {
+        char* buffer = malloc(BUFFER_SIZE); /* malloc aligns for the entries */
+        error = buffer ? each_entry_into(buffer, dir, remove_visit, &depth) : ENOMEM;
+        free(buffer);
+    }
     close(dir);
     if (error) return error;
     if (unlinkat(parent, name, AT_REMOVEDIR) != 0 && errno != ENOENT) return errno;

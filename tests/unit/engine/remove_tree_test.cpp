@@ -53,3 +53,33 @@ TEST_CASE("remove_tree: a folder with more entries than one getdents64 buffer ho
     REQUIRE(sys::remove_tree(tree).ok());
     CHECK_FALSE(fs::exists(tree));
 }
+
+TEST_CASE("remove_tree: a tree deeper than the levels read on the stack goes entirely, wide levels too") {
+    auto dir = sys::TempDir::create("/tmp", "hako-rmtree-");
+    REQUIRE(dir.ok());
+    // 100 levels: the first 32 read their entries into a buffer on the stack, the
+    // deeper ones into a malloc'd one (engine/sys/tree_removal.c); a level with
+    // more entries than one buffer holds at each kind.
+    int top = ::open(dir->path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(top >= 0);
+    REQUIRE(::mkdirat(top, "deep", 0700) == 0);
+    int level = ::openat(top, "deep", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ::close(top);
+    for (int depth = 1; depth <= 100 && level >= 0; ++depth) {
+        if (depth == 10 || depth == 60)
+            for (int i = 0; i < 300; ++i) {
+                int file = ::openat(level, ("entry-with-a-long-name-" + std::to_string(i)).c_str(),
+                                    O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+                REQUIRE(file >= 0);
+                ::close(file);
+            }
+        REQUIRE(::mkdirat(level, "d", 0700) == 0);
+        int next = ::openat(level, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ::close(level);
+        level = next;
+    }
+    REQUIRE(level >= 0);
+    ::close(level);
+    REQUIRE(sys::remove_tree(dir->path() / "deep").ok());
+    CHECK_FALSE(fs::exists(dir->path() / "deep"));
+}
