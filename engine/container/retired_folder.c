@@ -57,6 +57,43 @@ static int is_name_file(const char* name) {
     return !strcmp(name, "hosts") || !strcmp(name, "resolv.conf") || !strcmp(name, "hostname");
 }
 
+/* The records of a container's folder (container_store.h, monitor.cpp): each is kept
+ * as ".NAME.spare", which the next container's first write of that record writes
+ * over (sys::write_file_atomic) instead of making a file; its log, emptied, as
+ * ".log.spare" (monitor_log_open). Inodes made and deleted are what a container
+ * start pays most for on this ext4 (spare.h). */
+static const char* const record_files[] = {"container.json", "state.json", "config.json"};
+static const char* const spare_files[] = {".container.json.spare", ".state.json.spare", ".config.json.spare",
+                                          HAKO_LOG_SPARE};
+static const char log_suffix[] = "-json.log";
+
+static int is_spare_file(const char* name) {
+    for (size_t i = 0; i < sizeof spare_files / sizeof spare_files[0]; ++i)
+        if (!strcmp(name, spare_files[i])) return 1;
+    return 0;
+}
+
+/* The spare name of a record or of the log (the first of its files), or NULL. */
+static const char* spare_name_of(const char* name) {
+    for (size_t i = 0; i < sizeof record_files / sizeof record_files[0]; ++i)
+        if (!strcmp(name, record_files[i])) return spare_files[i];
+    size_t length = strlen(name);
+    if (length > sizeof log_suffix - 1 && !strcmp(name + length - (sizeof log_suffix - 1), log_suffix))
+        return HAKO_LOG_SPARE;
+    return NULL;
+}
+
+/* Keeps the regular file `name` as `spare`, emptied first when it is the log; 1 when done. */
+static int keep_as_spare(int dir_fd, const char* name, const char* spare) {
+    int is_log = !strcmp(spare, HAKO_LOG_SPARE);
+    int fd = openat(dir_fd, name, (is_log ? O_WRONLY : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return 0;
+    struct stat st;
+    int done = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (!is_log || st.st_size == 0 || ftruncate(fd, 0) == 0);
+    close(fd);
+    return done && syscall(SYS_renameat2, dir_fd, name, dir_fd, spare, RENAME_NOREPLACE) == 0;
+}
+
 static int count_visit(int dir_fd, const char* name, unsigned char type, void* count) {
     (void)dir_fd, (void)name, (void)type;
     ++*(int*)count;
@@ -110,10 +147,12 @@ static int reset_entry(int dir_fd, const char* name) {
         close(sub);
         return done;
     }
-    if (is_name_file(name)) {
+    if (is_name_file(name) || is_spare_file(name)) {
         struct stat st;
         if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) return 1;
     }
+    const char* spare = spare_name_of(name);
+    if (spare && keep_as_spare(dir_fd, name, spare)) return 1;
     return hako_remove_tree_at(dir_fd, name) == 0;
 }
 

@@ -1,6 +1,6 @@
 // This file declares the pool of spare container folders (ROOT/spare): a removed
-// container's folder, emptied down to rootfs/, upper/, work/ and its name files,
-// waits there for the next create, which takes it in one rename instead of
+// container's folder, emptied down to rootfs/, upper/, work/, its name files and
+// its records kept as spares (retired_folder.h), waits there for the next create, which takes it in one rename instead of
 // allocating those inodes again (on this ext4 without a journal an inode
 // allocation walks every recently deleted inode of its group: the dearest part of
 // a create, and every deletion makes the next allocations dearer).

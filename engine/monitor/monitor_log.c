@@ -9,8 +9,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "engine/container/retired_folder.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
 
 /* Where encoded bytes go: counted always, copied while they fit, and written to
  * `fd` (when >= 0) each time the buffer fills. */
@@ -129,10 +136,18 @@ int monitor_log_open(struct monitor_log* log, const char* path, int64_t max_size
     log->max_size = max_size;
     log->max_file = max_file < 1 ? 1 : max_file;
     log->size = 0;
-    log->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    /* A first log takes the emptied one a recycled folder keeps (HAKO_LOG_SPARE)
+     * instead of making a file; a log already there stays (a restart appends). */
+    int claimed = 0;
+    const char* slash = strrchr(path, '/');
+    char spare[4096];
+    if (slash && snprintf(spare, sizeof spare, "%.*s/" HAKO_LOG_SPARE, (int)(slash - path), path) < (int)sizeof spare)
+        claimed = syscall(SYS_renameat2, AT_FDCWD, spare, AT_FDCWD, path, RENAME_NOREPLACE) == 0;
+    log->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
     if (log->fd < 0) return -1;
     struct stat st;
     if (fstat(log->fd, &st) == 0) log->size = st.st_size;
+    if (claimed && log->size > 0 && ftruncate(log->fd, 0) == 0) log->size = 0;  /* never another's lines */
     return 0;
 }
 

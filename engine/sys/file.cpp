@@ -99,15 +99,33 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
     std::filesystem::path dir = path.parent_path();
     if (dir.empty()) dir = ".";
     static thread_local std::mt19937_64 rng{std::random_device{}()};
-    std::string tmp = (dir / ("." + path.filename().string() + ".tmp" +
-                              std::to_string(::getpid()) + "-" + std::to_string(rng() % 1000000)))
-                          .string();
+    const std::string name = path.filename().string();
+    std::string tmp =
+        (dir / ("." + name + ".tmp" + std::to_string(::getpid()) + "-" + std::to_string(rng() % 1000000))).string();
     {
-        Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
-        if (fd.fd < 0) return Error::from_syscall("open", errno, tmp);
+        // A volatile file takes the spare one a recycled container folder keeps
+        // (file.h): written over and cut to size, not made and later deleted.
+        off_t reused_size = -1;
+        int fd = -1;
+        if (durability == Durability::Volatile &&
+            ::rename((dir / ("." + name + kSpareSuffix)).c_str(), tmp.c_str()) == 0) {
+            fd = ::open(tmp.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+            struct stat st {};
+            if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                ((st.st_mode & 07777) == mode || ::fchmod(fd, mode) == 0)) {
+                reused_size = st.st_size;
+            } else {
+                if (fd >= 0) ::close(fd);
+                fd = -1;
+                ::unlink(tmp.c_str());
+            }
+        }
+        if (fd < 0) fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        Fd owner(fd);
+        if (owner.fd < 0) return Error::from_syscall("open", errno, tmp);
         size_t off = 0;
         while (off < content.size()) {
-            ssize_t n = ::write(fd.fd, content.data() + off, content.size() - off);
+            ssize_t n = ::write(owner.fd, content.data() + off, content.size() - off);
             if (n < 0) {
                 if (errno == EINTR) continue;
                 int err = errno;
@@ -116,7 +134,13 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
             }
             off += size_t(n);
         }
-        if (durability == Durability::Durable && ::fsync(fd.fd) != 0) {
+        // Cut only when it was longer: ext4 runs a truncate even to the same size.
+        if (reused_size > off_t(content.size()) && ::ftruncate(owner.fd, off_t(content.size())) != 0) {
+            int err = errno;
+            ::unlink(tmp.c_str());
+            return Error::from_syscall("truncate", err, tmp);
+        }
+        if (durability == Durability::Durable && ::fsync(owner.fd) != 0) {
             int err = errno;
             ::unlink(tmp.c_str());
             return Error::from_syscall("fsync", err, tmp);

@@ -24,7 +24,17 @@ enum class Durability { Durable, Volatile };
 // Volatile exchanges the temp file with the target and removes the old one
 // (renameat2 RENAME_EXCHANGE; rename when there is no target yet): on ext4 a
 // rename over a file forces the new data out to disk, which Volatile need not.
+//
+// A Volatile write first takes `.NAME.spare` beside the target when there is one
+// (renamed to its temp name, so two writers never share it), writes over it and
+// cuts it to size: a recycled container folder keeps its record files so (ROOT/spare,
+// engine/container/retired_folder.h), and on ext4 without a journal every inode
+// made walks the recently deleted ones of its group and every file deleted with a
+// block is a synchronous discard.
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view content,
                                unsigned mode = 0644, Durability durability = Durability::Durable);
+
+// The suffix of a spare file (above): `.NAME` + this.
+inline constexpr const char* kSpareSuffix = ".spare";
 
 }  // namespace hako::sys

@@ -41,6 +41,24 @@ out=$("$HAKO" --root "$R" container run --rm --hostname short --network none bus
 check "spare: /etc/hostname is the new one, cut to size" "$(printf '%s\n' "$out" | head -2 | tr '\n' ' ')" "6 short "
 check "spare: nothing of the last container in /etc/hosts" "$(printf '%s\n' "$out" | grep -c long)" "0"
 gone_within 5 retired
+# The pool keeps the records and the emptied log as spares, which the next
+# container writes over: its log, record and state are its own, none of the last.
+spare=$(ls -d "$R"/spare/*/ | head -1)
+check "spare: the records wait as spares, the log emptied" \
+  "$(cd "$spare" && stat -c '%n %s' .container.json.spare .state.json.spare .config.json.spare .log.spare 2>&1 |
+    awk '{ print $1, ($1 == ".log.spare" ? $2 : ($2 > 0)) }' | tr '\n' ' ')" \
+  ".container.json.spare 1 .state.json.spare 1 .config.json.spare 1 .log.spare 0 "
+check "spare: no record under its own name" "$(ls "$spare" | grep -c -e json -e log)" "0"
+spare_inodes=$(stat -c %i "$spare/.container.json.spare" "$spare/.config.json.spare" | tr '\n' ' ')
+"$HAKO" --root "$R" container run --name xc-next --network none busybox sh -c 'echo next-line' >/dev/null
+id=$(inspect '{{.Id}}' xc-next)
+check "spare: the next container's record and bundle are written over the spares" \
+  "$(stat -c %i "$R/containers/$id/container.json" "$R/containers/$id/config.json" | tr '\n' ' ')" "$spare_inodes"
+check "spare: its log has its own lines only" "$("$HAKO" --root "$R" container logs xc-next 2>&1 | tr '\n' ' ')" "next-line "
+check "spare: its record and state are its own" "$(inspect '{{.Name}} {{.State.Status}} {{.Config.Cmd}}' xc-next)" \
+'/xc-next exited ["sh","-c","echo next-line"]'
+check "spare: no spare is left in its folder" "$(ls -a "$R/containers/$id" | grep -c spare)" "0"
+"$HAKO" --root "$R" container rm xc-next >/dev/null
 
 # Kept, attached: the state, log and teardown the exit path writes.
 "$HAKO" --root "$R" container run --name xc-keep --network none busybox sh -c 'echo kept; exit 5' >/dev/null

@@ -66,6 +66,7 @@ TEST_CASE("spare folders: a removed folder is emptied and taken by the next crea
     write(d / "hosts", "127.0.0.1 localhost\n");
     write(d / "hostname", "first\n");
     write(d / (first.id + "-json.log"), "{}\n");
+    write(d / (first.id + "-json.log.1"), "{}\n");
     write(d / "config.json", "{}\n");
     REQUIRE(fx.store.write_state(first.id, container::ContainerState{}).ok());
     // A container that chmods and chowns "/" and sets an attribute on it.
@@ -97,6 +98,14 @@ TEST_CASE("spare folders: a removed folder is emptied and taken by the next crea
     CHECK_FALSE(fs::exists(e / "config.json"));
     CHECK_FALSE(fs::exists(e / "state.json"));
     CHECK_FALSE(fs::exists(e / (first.id + "-json.log")));
+    CHECK_FALSE(fs::exists(e / (first.id + "-json.log.1")));
+    // The records and the emptied log wait as spares for the first write of each;
+    // the create wrote its record over the record's spare.
+    CHECK(fs::exists(e / ".state.json.spare"));
+    CHECK(fs::exists(e / ".config.json.spare"));
+    CHECK(fs::exists(e / HAKO_LOG_SPARE));
+    CHECK(fs::file_size(e / HAKO_LOG_SPARE) == 0);
+    CHECK_FALSE(fs::exists(e / ".container.json.spare"));
     struct stat upper {};
     REQUIRE(::stat((e / "upper").c_str(), &upper) == 0);
     CHECK((upper.st_mode & 07777) == 0755);

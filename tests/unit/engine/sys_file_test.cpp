@@ -1,6 +1,7 @@
 // Tests engine/sys/file.cpp: write_file_atomic replaces a file whole, Volatile by
 // exchange (no temp file left), and refuses a folder at the target as rename does.
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
 
 #include <filesystem>
 
@@ -48,4 +49,31 @@ TEST_CASE("write_file_atomic: a folder at the target stays and the write fails")
         CHECK(fs::is_directory(folder / "inside"));
         CHECK(entries(tmp->path()) == 1);
     }
+}
+
+TEST_CASE("write_file_atomic: Volatile writes over a spare '.NAME.spare', cut to size, with the mode asked") {
+    auto tmp = sys::TempDir::create(fs::temp_directory_path(), "hako-file-");
+    REQUIRE(tmp.ok());
+    fs::path file = tmp->path() / "state.json";
+    fs::path spare = tmp->path() / ".state.json.spare";
+    REQUIRE(sys::write_file_atomic(spare, "an older and much longer record of another container\n", 0644).ok());
+    struct stat before {};
+    REQUIRE(::stat(spare.c_str(), &before) == 0);
+
+    REQUIRE(sys::write_file_atomic(file, "{\"new\":1}\n", 0600, sys::Durability::Volatile).ok());
+    CHECK(*sys::read_file(file) == "{\"new\":1}\n");
+    struct stat after {};
+    REQUIRE(::stat(file.c_str(), &after) == 0);
+    CHECK(after.st_ino == before.st_ino);  // the spare's inode, not a new one
+    CHECK((after.st_mode & 07777) == 0600);
+    CHECK_FALSE(fs::exists(spare));
+    CHECK(entries(tmp->path()) == 1);
+
+    // No spare left: a new file again, and a Durable write never takes one.
+    REQUIRE(sys::write_file_atomic(spare, "spare\n", 0600).ok());
+    fs::path record = tmp->path() / "container.json";
+    REQUIRE(sys::write_file_atomic(tmp->path() / ".container.json.spare", "x\n", 0600).ok());
+    REQUIRE(sys::write_file_atomic(record, "durable\n", 0600, sys::Durability::Durable).ok());
+    CHECK(fs::exists(tmp->path() / ".container.json.spare"));
+    CHECK(*sys::read_file(record) == "durable\n");
 }
