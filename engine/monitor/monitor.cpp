@@ -42,6 +42,7 @@
 #include "engine/runtime/linux_container.h"
 #include "engine/runtime/process_setup.h"
 #include "engine/runtime/spec_defaults.h"
+#include "engine/sys/affinity.h"
 #include "engine/sys/file.h"
 #include "engine/sys/helper_process.h"
 #include "engine/sys/clock.h"
@@ -364,6 +365,7 @@ Result<Running> Monitor::launch(const runtime::Spec& spec) {
         }
     } else {
         ExternalRuntime rt{external_runtime_, store_->root().run_dir() / "oci-runtime"};
+        sys::restore_affinity();  // the external runtime's processes are the container's (sys/affinity.h)
         external_delete(rt, record_.id);  // left by a monitor that died
         pid_t pid = TRY(external_create(rt, record_.id, dir_, stdio));
         auto adopted = runtime::adopt(record_.id, pid, spec, cgroup_path);
@@ -499,6 +501,7 @@ void Monitor::run() {
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
+    sys::restore_affinity();  // the start was pinned to one CPU (sys/affinity.h); the steady monitor is not
     ::execv(argv[0], argv.data());
     std::string why = std::string("exec ") + binaries_.monitor + ": " + std::strerror(errno);
     ::kill(running.container.pid(), SIGKILL);
@@ -807,6 +810,7 @@ Result<Spawned> spawn(const SpawnOptions& options) {
     sys::UniqueFd read_end(status[0]), write_end(status[1]);
     pid_t child = -1;
     if (thread_count() == 1) {
+        if (options.pin_start) sys::pin_to_current_cpu();
         child = TRY(spawn_shared(options, status[1]));
     } else {
         child = ::fork();

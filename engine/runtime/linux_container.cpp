@@ -27,6 +27,7 @@
 #include "engine/runtime/capabilities.h"
 #include "engine/runtime/namespaces.h"
 #include "engine/runtime/oci_hooks.h"
+#include "engine/sys/affinity.h"
 #include "engine/sys/clock.h"
 #include "engine/runtime/path_in_root.h"
 #include "engine/runtime/process_setup.h"
@@ -159,6 +160,9 @@ std::optional<ProcessStatus> own_status() {
 // The identity step with the bounding set read beforehand, when it could be.
 Result<void> apply_identity(const Process& process, const SeccompProgram* seccomp,
                             const std::optional<ProcessStatus>& status) {
+    // The container's processes run where its caller may (sys/affinity.h); before
+    // the seccomp filter, which may refuse sched_setaffinity.
+    sys::restore_affinity();
     if (status) return apply_process_identity(process, seccomp, status->capability_bounding);
     return apply_process_identity(process, seccomp);
 }

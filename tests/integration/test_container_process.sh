@@ -213,6 +213,24 @@ else
   echo "skip: runc is not installed"
 fi
 
+# --- CPU affinity: the start runs pinned to the CLI's CPU (engine/sys/affinity.h);
+# the container's processes and the monitor get the caller's set back ---
+allowed() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$1"; }
+if (( $(nproc) > 1 )); then
+  h run -d --name aff busybox sleep 1000 >/dev/null
+  monitor_pid=$(sed -n 's/.*"monitor_pid":\([0-9]*\).*/\1/p' "$R/containers/$(h inspect -f '{{.Id}}' aff)/state.json")
+  check "affinity: the init has the caller's CPUs" "$(allowed "/proc/$(h inspect -f '{{.State.Pid}}' aff)/status")" \
+    "$(allowed /proc/self/status)"
+  check "affinity: the monitor has the caller's CPUs" "$(allowed "/proc/$monitor_pid/status")" "$(allowed /proc/self/status)"
+  check "affinity: a process exec'd into it too" "$(h exec aff sh -c 'grep Cpus_allowed_list /proc/self/status' | cut -f2)" \
+    "$(allowed /proc/self/status)"
+  h rm -f aff >/dev/null
+  check "affinity: a caller on one CPU gives its container that one" \
+    "$(taskset -c 0 "$HAKO" --root "$R" container run --rm busybox sh -c 'grep Cpus_allowed_list /proc/self/status' | cut -f2)" "0"
+else
+  echo "skip: one CPU, no affinity to restore"
+fi
+
 leftover=$(ps -eo args | grep -F "$R" | grep -vc grep)
 check "no process of this test is left" "$leftover" "0"
 echo "failures: $failures"
