@@ -353,20 +353,21 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
     c.spec = spec;
     c.dir = options.state_root / options.id;
     fs::create_directories(options.state_root, ec);
-    // The record's file, reserved empty (read as "being created") and written
-    // once the init is in its cgroup; a leftover folder of the old layout is EEXIST too.
-    sys::UniqueFd state_file(::open(c.dir.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!state_file) {
-        if (errno == EEXIST) return Error("container " + options.id + " already exists");
-        return Error::from_syscall("open", errno, c.dir.string());
+    // The record's file, reserved (read as "being created") and written once the
+    // init is in its cgroup; a leftover folder of the old layout is EEXIST too.
+    auto reserved = reserve_state_file(c.dir);
+    if (!reserved.ok()) {
+        if (reserved.error().errno_value == EEXIST) return Error("container " + options.id + " already exists");
+        return std::move(reserved).error();
     }
+    sys::UniqueFd state_file = std::move(reserved).value();
     const bool fifo_start = !options.die_with_creator;
     const fs::path fifo = exec_fifo_path(c.dir);
     bool created_cgroup = false;
     auto cleanup = [&](Error error) -> Error {
         if (created_cgroup) (void)c.cgroup.destroy();
         if (fifo_start) ::unlink(fifo.c_str());
-        ::unlink(c.dir.c_str());
+        (void)release_state_file(c.dir);
         return error;
     };
 
@@ -629,11 +630,8 @@ Result<void> destroy(Container& c) {
     TRY(c.cgroup.destroy());
     if (::unlink(exec_fifo_path(c.dir).c_str()) != 0 && errno != ENOENT)
         return Error::from_syscall("unlink", errno, exec_fifo_path(c.dir).string());
-    // The record's file (or a folder of the layout before session 6).
-    if (::unlink(c.dir.c_str()) != 0) {
-        if (errno == EISDIR) TRY(sys::remove_tree(c.dir));
-        else if (errno != ENOENT) return Error::from_syscall("unlink", errno, c.dir.string());
-    }
+    // The record's file (kept as the next create's spare), or a folder of the layout before session 6.
+    TRY(release_state_file(c.dir));
     run_hooks_warning(c.spec.hooks, HookPhase::Poststop,
                       hook_state(c.spec, c.state.id, c.state.bundle, c.state.pid, "stopped"));
     return ok();

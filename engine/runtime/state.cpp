@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "engine/sys/file.h"
+#include "engine/sys/remove_tree.h"
 
 namespace hako::runtime {
 namespace {
@@ -103,6 +104,8 @@ Result<void> write_state(const std::filesystem::path& container_dir, const State
 
 Result<void> write_state(int fd, const std::filesystem::path& container_dir, const State& s) {
     std::string text = state_text(s);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return Error::from_syscall("stat", errno, container_dir.string());
     size_t done = 0;
     while (done < text.size()) {
         ssize_t n = ::pwrite(fd, text.data() + done, text.size() - done, static_cast<off_t>(done));
@@ -110,7 +113,46 @@ Result<void> write_state(int fd, const std::filesystem::path& container_dir, con
         if (n <= 0) return Error::from_syscall("write", n < 0 ? errno : EIO, container_dir.string());
         done += static_cast<size_t>(n);
     }
+    // A spare's longer record is cut (only then: ext4 runs a truncate even to the same size).
+    if (st.st_size > static_cast<off_t>(text.size()) && ::ftruncate(fd, static_cast<off_t>(text.size())) != 0)
+        return Error::from_syscall("truncate", errno, container_dir.string());
     return ok();
+}
+
+namespace {
+
+std::filesystem::path spare_state_file(const std::filesystem::path& container_dir) {
+    return container_dir.parent_path() / ".spare";
+}
+
+}  // namespace
+
+Result<sys::UniqueFd> reserve_state_file(const std::filesystem::path& container_dir) {
+    const std::filesystem::path spare = spare_state_file(container_dir);
+    if (::renameat2(AT_FDCWD, spare.c_str(), AT_FDCWD, container_dir.c_str(), RENAME_NOREPLACE) == 0) {
+        sys::UniqueFd fd(::open(container_dir.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
+        struct stat st {};
+        if (fd && ::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode)) return fd;
+        ::unlink(container_dir.c_str());  // not a file to reuse: make one below
+    } else if (errno == EEXIST) {
+        Error taken(container_dir.string() + ": exists");
+        taken.errno_value = EEXIST;
+        return taken;
+    }
+    sys::UniqueFd fd(::open(container_dir.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) return Error::from_syscall("open", errno, container_dir.string());
+    return fd;
+}
+
+Result<void> release_state_file(const std::filesystem::path& container_dir) {
+    const std::filesystem::path spare = spare_state_file(container_dir);
+    struct stat st {};
+    if (::lstat(container_dir.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        ::renameat2(AT_FDCWD, container_dir.c_str(), AT_FDCWD, spare.c_str(), RENAME_NOREPLACE) == 0)
+        return ok();
+    if (::unlink(container_dir.c_str()) == 0 || errno == ENOENT) return ok();
+    if (errno == EISDIR) return sys::remove_tree(container_dir);  // a folder of the layout before session 6
+    return Error::from_syscall("unlink", errno, container_dir.string());
 }
 
 Result<State> read_state(const std::filesystem::path& container_dir) {
@@ -119,6 +161,12 @@ Result<State> read_state(const std::filesystem::path& container_dir) {
         auto j = nlohmann::json::parse(text);
         State s;
         s.id = j.at("id").get<std::string>();
+        if (s.id != container_dir.filename().string()) {
+            // A spare's record, reserved by a create still under way (reserve_state_file).
+            Error creating(container_dir.string() + ": being created");
+            creating.errno_value = ENOENT;
+            return creating;
+        }
         s.pid = j.at("pid").get<pid_t>();
         s.pid_start_time = j.at("pidStartTime").get<uint64_t>();
         s.bundle = j.at("bundle").get<std::string>();

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "engine/sys/error.h"
+#include "engine/sys/fd.h"
 
 namespace hako::runtime {
 
@@ -45,11 +46,21 @@ Status observe_status(const State& state, const std::filesystem::path& container
 std::filesystem::path exec_fifo_path(const std::filesystem::path& container_dir);
 // Replaces the record atomically.
 Result<void> write_state(const std::filesystem::path& container_dir, const State& state);
-// Writes the record into `fd`, a new empty file create() reserved with O_EXCL:
-// one write, no temporary file and rename.
+// Writes the record into `fd`, the file create() reserved (reserve_state_file):
+// one write, cut to size, no temporary file and rename.
 Result<void> write_state(int fd, const std::filesystem::path& container_dir, const State& state);
-// Reads the record (or the legacy STATE_ROOT/ID/state.json); an empty record (a
-// create still under way) reads as missing, errno_value ENOENT.
+// Reserves `container_dir` for a create: the spare record a destroyed container
+// left (STATE_ROOT/.spare, renamed into place: no inode made), else a new empty
+// file (O_EXCL). errno_value EEXIST when the id is taken. Until write_state the
+// file is empty or a spare's record of another id, and either reads as a create
+// under way.
+Result<sys::UniqueFd> reserve_state_file(const std::filesystem::path& container_dir);
+// Gives up the record: kept as STATE_ROOT/.spare for the next create when there
+// is none yet, else removed; nothing when missing. On this ext4 every inode made
+// walks the recently deleted ones of its group.
+Result<void> release_state_file(const std::filesystem::path& container_dir);
+// Reads the record (or the legacy STATE_ROOT/ID/state.json); an empty record or
+// one of another id (a create still under way) reads as missing, errno_value ENOENT.
 Result<State> read_state(const std::filesystem::path& container_dir);
 // The OCI `state` document: ociVersion, id, status, pid, bundle, annotations.
 std::string oci_state_json(const State& state, Status status);

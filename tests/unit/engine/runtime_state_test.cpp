@@ -73,7 +73,7 @@ TEST_CASE("runtime state: the record is the file STATE_ROOT/ID, written atomical
 TEST_CASE("runtime state: a folder STATE_ROOT/ID with state.json (the older layout) is still read") {
     auto tmp = sys::TempDir::create(fs::temp_directory_path(), "hako-rtstate-");
     REQUIRE(tmp.ok());
-    fs::path folder = tmp->path() / "old";
+    fs::path folder = tmp->path() / "c1";  // the record's own id, as every record has
     fs::create_directory(folder);
     REQUIRE(write_state(folder / "state.json", sample_state()).ok());
     auto read = read_state(folder);
@@ -83,6 +83,51 @@ TEST_CASE("runtime state: a folder STATE_ROOT/ID with state.json (the older layo
     auto missing = read_state(tmp->path() / "none");
     REQUIRE_FALSE(missing.ok());
     CHECK(missing.error().errno_value == ENOENT);
+}
+
+TEST_CASE("runtime state: a released record is the next reservation's spare, read as being created until written") {
+    auto tmp = sys::TempDir::create(fs::temp_directory_path(), "hako-rtstate-");
+    REQUIRE(tmp.ok());
+    fs::path first = tmp->path() / "c1";
+    auto fd = reserve_state_file(first);
+    REQUIRE(fd.ok());
+    REQUIRE(write_state(fd->get(), first, sample_state()).ok());
+    struct stat made {};
+    REQUIRE(::stat(first.c_str(), &made) == 0);
+    CHECK_FALSE(reserve_state_file(first).ok());  // the id is taken
+    CHECK(reserve_state_file(first).error().errno_value == EEXIST);
+
+    REQUIRE(release_state_file(first).ok());
+    CHECK_FALSE(fs::exists(first));
+    CHECK(fs::exists(tmp->path() / ".spare"));
+    CHECK(release_state_file(first).ok());  // already gone: nothing to do
+
+    fs::path second = tmp->path() / "c2-with-a-longer-id";
+    auto reused = reserve_state_file(second);
+    REQUIRE(reused.ok());
+    struct stat taken {};
+    REQUIRE(::stat(second.c_str(), &taken) == 0);
+    CHECK(taken.st_ino == made.st_ino);  // the spare's inode
+    CHECK_FALSE(fs::exists(tmp->path() / ".spare"));
+    auto pending = read_state(second);  // c1's record under c2's name: a create under way
+    REQUIRE_FALSE(pending.ok());
+    CHECK(pending.error().errno_value == ENOENT);
+    State s = sample_state();
+    s.id = "c2-with-a-longer-id";
+    s.annotations.clear();  // shorter than c1's record: cut to size
+    REQUIRE(write_state(reused->get(), second, s).ok());
+    auto read = read_state(second);
+    REQUIRE(read.ok());
+    check_same(*read, s);
+
+    // A spare kept already: the next released record goes.
+    REQUIRE(write_state(tmp->path() / "c3", sample_state()).ok());
+    REQUIRE(release_state_file(tmp->path() / "c3").ok());
+    REQUIRE(release_state_file(second).ok());
+    CHECK_FALSE(fs::exists(second));
+    size_t left = 0;
+    for ([[maybe_unused]] const auto& entry : fs::directory_iterator(tmp->path())) ++left;
+    CHECK(left == 1);
 }
 
 TEST_CASE("runtime state: the exec fifo is hidden beside the record") {
