@@ -65,7 +65,7 @@ struct StartOptions {
     int attach_out = -1, attach_err = -1;
     int attach_socket = -1;
     unsigned short rows = 0, cols = 0;
-    bool pin = true;  // monitor::SpawnOptions::pin_start (a single-threaded caller only)
+    bool single = true;  // monitor::SpawnOptions::single_start
 };
 Result<Started> start_container(const ContainerStore& store, const ContainerRecord& record,
                                 const StartOptions& options);

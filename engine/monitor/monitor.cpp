@@ -735,6 +735,9 @@ struct SharedSpawn {
 // hako-monitor (or its _exit), while the caller and the session child wait.
 int shared_monitor_main(void* argument) {
     const auto& spawn = *static_cast<const SharedSpawn*>(argument);
+    // Cloned by the caller itself (single_start): a session of its own here. It
+    // leads it, so every terminal it opens is opened O_NOCTTY (the pty's two ends).
+    if (spawn.options->single_start) ::setsid();
     // The caller's handlers would run here on the caller's memory: none from now on.
     // /proc/self/status names the caught signals (SigCgt): one read instead of a
     // sigaction query for each of the 64.
@@ -791,8 +794,10 @@ Result<pid_t> spawn_shared(const SpawnOptions& options, int status_fd) {
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, &spawn.caller_mask);
-    pid_t child = ::clone(shared_session_main, session_stack + sizeof session_stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
-                          &spawn);
+    pid_t child = options.single_start
+                      ? ::clone(shared_monitor_main, spawn.monitor_stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, &spawn)
+                      : ::clone(shared_session_main, session_stack + sizeof session_stack,
+                                CLONE_VM | CLONE_VFORK | SIGCHLD, &spawn);
     int clone_errno = errno;
     sigprocmask(SIG_SETMASK, &spawn.caller_mask, nullptr);
     if (child < 0) return Error::from_syscall("clone", clone_errno, "monitor");
@@ -809,9 +814,11 @@ Result<Spawned> spawn(const SpawnOptions& options) {
         return Error::from_syscall("socketpair", errno, "status");
     sys::UniqueFd read_end(status[0]), write_end(status[1]);
     pid_t child = -1;
+    bool direct = false;
     if (thread_count() == 1) {
-        if (options.pin_start) sys::pin_to_current_cpu();
+        if (options.single_start) sys::pin_to_current_cpu();
         child = TRY(spawn_shared(options, status[1]));
+        direct = options.single_start;  // the monitor itself: not waited for
     } else {
         child = ::fork();
         if (child < 0) return Error::from_syscall("fork", errno, "monitor");
@@ -824,7 +831,7 @@ Result<Spawned> spawn(const SpawnOptions& options) {
     }
     write_end.reset();
     int wait_status = 0;
-    while (::waitpid(child, &wait_status, 0) < 0 && errno == EINTR) {
+    while (!direct && ::waitpid(child, &wait_status, 0) < 0 && errno == EINTR) {
     }
     return Spawned{std::move(read_end)};
 }

@@ -32,10 +32,13 @@ struct SpawnOptions {
     // The attached caller waits for the first run's exit (wait_attached) and may run
     // its exit path itself (exit_in_caller), sparing hako-exit's start on that path.
     bool exit_by_caller = false;
-    // The caller, the monitor's set-up and the init until its exec stay on the CPU
-    // the caller runs on (sys/affinity.h): a single start by the CLI, never a
-    // starter of `up` (two of them on one CPU would queue behind each other).
-    bool pin_start = false;
+    // A single start by a CLI that ends soon (start_container), never a starter of
+    // `up`: the caller, the monitor's set-up and the init until its exec stay on the
+    // CPU the caller runs on (sys/affinity.h; two starters on one CPU would queue),
+    // and a single-threaded caller clones the monitor itself, without the session
+    // child between them (the monitor calls setsid; it stays the caller's child
+    // until the caller ends, a zombie for that long if it ends first).
+    bool single_start = false;
 };
 
 // What the monitor tells the CLI that spawned it, one line each on the status
