@@ -1,9 +1,9 @@
 // Keeps a container's start on one CPU. In this kind of VM a wake-up on the other
 // vCPU (an idle one leaves a halt through the hypervisor) and a handoff between
 // two busy ones cost more than the little the start's steps overlap: the CLI, the
-// session child, the monitor's set-up and the init hand over to each other a dozen
-// times, and a `run --rm` pinned to one CPU took ~1.5 ms less than on two. Only
-// the start is pinned: the init puts the caller's set back before it execs the
+// monitor's set-up and the init hand over to each other a dozen times, and a
+// `run --rm` pinned to one CPU took ~1.5 ms less than on two. Only the start is
+// pinned: the init puts the caller's set back before it execs the
 // container's program, and the monitor before it execs hako-monitor (or runs an
 // external runtime), so no process of the container and no steady monitor keeps it.
 #pragma once
