@@ -4,7 +4,6 @@
 // addresses from the network's IPAM, routes, published ports, the endpoint files the
 // DNS responder reads, and the container's /etc/hosts, /etc/resolv.conf, /etc/hostname.
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -97,23 +96,13 @@ struct FileNames {
 };
 FileNames files_of(const fs::path& dir) { return {dir / "hosts", dir / "resolv.conf", dir / "hostname"}; }
 
-// Rewrites a file in place: it is bind-mounted into a running container by inode.
-// Written over and then cut to size, not truncated first: a truncation to 0 frees
-// the file's block and the write allocates one again, and on an ext4 mounted with
-// `discard` (and no journal, as here) each freed block is a synchronous discard.
-// Cut only when it was longer: ext4 runs its truncate even to the same size (~1 ms
-// here when the file's data still waited for its block). A start rewrites
+// Rewrites a file in place (sys::write_over: written over, cut only when it was
+// longer): it is bind-mounted into a running container by inode. A start rewrites
 // /etc/hosts twice (before and after its addresses are known).
 Result<void> rewrite_in_place(const fs::path& path, const std::string& text) {
     sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
     if (!fd) return Error::from_syscall("open", errno, path.string());
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return Error::from_syscall("stat", errno, path.string());
-    if (::pwrite(fd.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()))
-        return Error::from_syscall("write", errno, path.string());
-    if (st.st_size > static_cast<off_t>(text.size()) && ::ftruncate(fd.get(), static_cast<off_t>(text.size())) != 0)
-        return Error::from_syscall("truncate", errno, path.string());
-    return ok();
+    return sys::write_over(fd.get(), text, path.string());
 }
 
 std::string gateway_of_first_network(const std::vector<NetworkRecord>& networks, const ContainerRecord& r) {

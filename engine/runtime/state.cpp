@@ -103,20 +103,8 @@ Result<void> write_state(const std::filesystem::path& container_dir, const State
 }
 
 Result<void> write_state(int fd, const std::filesystem::path& container_dir, const State& s) {
-    std::string text = state_text(s);
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) return Error::from_syscall("stat", errno, container_dir.string());
-    size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = ::pwrite(fd, text.data() + done, text.size() - done, static_cast<off_t>(done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return Error::from_syscall("write", n < 0 ? errno : EIO, container_dir.string());
-        done += static_cast<size_t>(n);
-    }
-    // A spare's longer record is cut (only then: ext4 runs a truncate even to the same size).
-    if (st.st_size > static_cast<off_t>(text.size()) && ::ftruncate(fd, static_cast<off_t>(text.size())) != 0)
-        return Error::from_syscall("truncate", errno, container_dir.string());
-    return ok();
+    // A spare's longer record is cut to size (sys::write_over).
+    return sys::write_over(fd, state_text(s), container_dir.string());
 }
 
 namespace {

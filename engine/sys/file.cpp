@@ -94,6 +94,21 @@ Result<std::string> read_file(const std::filesystem::path& path, size_t max_byte
     return out;
 }
 
+Result<void> write_over(int fd, std::string_view content, const std::string& name) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return Error::from_syscall("stat", errno, name);
+    size_t done = 0;
+    while (done < content.size()) {
+        ssize_t n = ::pwrite(fd, content.data() + done, content.size() - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return Error::from_syscall("write", n < 0 ? errno : EIO, name);
+        done += static_cast<size_t>(n);
+    }
+    if (st.st_size > static_cast<off_t>(content.size()) && ::ftruncate(fd, static_cast<off_t>(content.size())) != 0)
+        return Error::from_syscall("truncate", errno, name);
+    return ok();
+}
+
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view content,
                                unsigned mode, Durability durability) {
     std::filesystem::path dir = path.parent_path();
@@ -105,16 +120,13 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
     {
         // A volatile file takes the spare one a recycled container folder keeps
         // (file.h): written over and cut to size, not made and later deleted.
-        off_t reused_size = -1;
         int fd = -1;
         if (durability == Durability::Volatile &&
             ::rename((dir / ("." + name + kSpareSuffix)).c_str(), tmp.c_str()) == 0) {
             fd = ::open(tmp.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
             struct stat st {};
-            if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-                ((st.st_mode & 07777) == mode || ::fchmod(fd, mode) == 0)) {
-                reused_size = st.st_size;
-            } else {
+            if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+                ((st.st_mode & 07777) != mode && ::fchmod(fd, mode) != 0)) {
                 if (fd >= 0) ::close(fd);
                 fd = -1;
                 ::unlink(tmp.c_str());
@@ -123,22 +135,9 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
         if (fd < 0) fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
         Fd owner(fd);
         if (owner.fd < 0) return Error::from_syscall("open", errno, tmp);
-        size_t off = 0;
-        while (off < content.size()) {
-            ssize_t n = ::write(owner.fd, content.data() + off, content.size() - off);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                int err = errno;
-                ::unlink(tmp.c_str());
-                return Error::from_syscall("write", err, tmp);
-            }
-            off += size_t(n);
-        }
-        // Cut only when it was longer: ext4 runs a truncate even to the same size.
-        if (reused_size > off_t(content.size()) && ::ftruncate(owner.fd, off_t(content.size())) != 0) {
-            int err = errno;
+        if (auto written = write_over(owner.fd, content, tmp); !written.ok()) {
             ::unlink(tmp.c_str());
-            return Error::from_syscall("truncate", err, tmp);
+            return std::move(written).error();
         }
         if (durability == Durability::Durable && ::fsync(owner.fd) != 0) {
             int err = errno;
