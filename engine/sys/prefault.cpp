@@ -33,12 +33,11 @@ inline __attribute__((always_inline)) uintptr_t page_up(uintptr_t address) { ret
 // build did not use): nothing is mapped then.
 constexpr uintptr_t kMostHotText = 6 << 20;
 
-// Maps the hot text, the relocated read-only data and the writable data and bss
-// of the executable whose program headers these are, loaded `base` bytes from
-// their addresses. Makes raw system calls only: it runs before the C library has
-// set up errno, TLS or the stack protector's canary (hako_entry, below).
+// Code that runs before the C library has set up errno, TLS or the stack
+// protector's canary (hako_entry, below): raw system calls, no instrumentation.
 #define HAKO_BEFORE_LIBC __attribute__((no_stack_protector, no_sanitize("address", "undefined")))
 
+// madvise over the pages that hold [from, to).
 HAKO_BEFORE_LIBC inline __attribute__((always_inline)) void advise(uintptr_t from, uintptr_t to, long advice) {
     from = page_down(from);
     to = page_up(to);
@@ -55,6 +54,9 @@ HAKO_BEFORE_LIBC inline __attribute__((always_inline)) void advise(uintptr_t fro
 #endif
 }
 
+// Maps the hot text, the relocated read-only data and the writable data and bss
+// of the executable whose program headers these are, loaded `base` bytes from
+// their addresses.
 HAKO_BEFORE_LIBC void populate_segments(const ElfW(Phdr)* headers, size_t count, uintptr_t base) {
     uintptr_t relro_from = 0, relro_to = 0;
     for (size_t i = 0; i < count; ++i)
