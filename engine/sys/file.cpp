@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 
@@ -76,21 +77,32 @@ Result<std::string> read_file(const std::filesystem::path& path, size_t max_byte
         return Error(path.string() + ": file is " + human_size(size_t(st.st_size)) +
                      ", larger than the limit of " + human_size(max_bytes));
     }
+    // Straight into the string, no buffer on the stack: a 64 KiB one there made
+    // every read touch a page 64 KiB below the caller, on a clone's stack too,
+    // where each page touched first costs a fault in this kind of VM. A regular
+    // file is read at its size, plus one byte to see the end in the same call;
+    // files whose size says nothing (/proc) grow the string by doubling.
     std::string out;
-    if (S_ISREG(st.st_mode)) out.reserve(size_t(st.st_size));
-    char buf[65536];
+    const size_t expected = S_ISREG(st.st_mode) ? size_t(st.st_size) : 0;
+    size_t used = 0, chunk = 4096;
     while (true) {
-        ssize_t n = ::read(fd.fd, buf, sizeof buf);
+        const size_t want = used < expected ? expected - used + 1 : chunk;
+        if (out.size() < used + want) out.resize(used + want);
+        ssize_t n = ::read(fd.fd, out.data() + used, want);
         if (n < 0) {
             if (errno == EINTR) continue;
             return Error::from_syscall("read", errno, path.string());
         }
-        if (n == 0) break;
-        out.append(buf, size_t(n));
-        if (out.size() > max_bytes) {
+        used += size_t(n);
+        if (used > max_bytes) {
             return Error(path.string() + ": larger than the limit of " + human_size(max_bytes));
         }
+        // A short read of a file with a size, once that size is in, is its end;
+        // anything else (/proc's files say 0 and read short) reads to 0.
+        if (n == 0 || (expected > 0 && size_t(n) < want && used >= expected)) break;
+        if (used >= expected && size_t(n) == want) chunk = std::min<size_t>(chunk * 2, size_t(1) << 20);
     }
+    out.resize(used);
     return out;
 }
 

@@ -32,6 +32,7 @@ inline __attribute__((always_inline)) uintptr_t page_up(uintptr_t address) { ret
 // Hot text beyond this is not the link order's layout (GNU ld, or a list the
 // build did not use): nothing is mapped then.
 constexpr uintptr_t kMostHotText = 6 << 20;
+constexpr uintptr_t kTextTail = 16 << 10;
 
 // Code that runs before the C library has set up errno, TLS or the stack
 // protector's canary (hako_entry, below): raw system calls, no instrumentation.
@@ -70,8 +71,17 @@ HAKO_BEFORE_LIBC void populate_segments(const ElfW(Phdr)* headers, size_t count,
         if (segment.p_type != PT_LOAD) continue;
         uintptr_t from = base + segment.p_vaddr, to = from + segment.p_memsz;
         if (segment.p_flags & PF_X) {
-            if (hot_end > from && hot_end < to && hot_end - from <= kMostHotText)
+            if (hot_end > from && hot_end < to && hot_end - from <= kMostHotText) {
                 advise(from, hot_end, MADV_POPULATE_READ);
+                // lld lays .init, .fini and .iplt (the stubs of the C library's
+                // ifunc'd functions: strcmp, memcpy ...) after .text: its last pages.
+                advise(to > kTextTail ? to - kTextTail : from, to, MADV_POPULATE_READ);
+            }
+        } else if (!(segment.p_flags & PF_W)) {
+            // Read-only data: the tables and strings a start reads (.rodata; the
+            // unwind tables after it are read only when an exception is thrown)
+            // took ~8 faults of 16 pages each, spread over the segment.
+            advise(from, to, MADV_POPULATE_READ);
         } else if (segment.p_flags & PF_W) {
             // The relocated read-only part can no longer be written.
             if (relro_to > from && relro_from < to) {
@@ -149,8 +159,9 @@ extern "C" HAKO_BEFORE_LIBC __attribute__((used)) void hako_prefault_at_entry(lo
     hako::sys::segments_done = true;
 }
 
+// In a section of its own, so that the link order can place it with the hot text.
 asm(R"(
-    .text
+    .section .text.hako_entry,"ax",@progbits
     .globl hako_entry
     .type hako_entry, @function
 hako_entry:
@@ -163,5 +174,6 @@ hako_entry:
     mov %r13, %rdx
     jmp _start
     .size hako_entry, .-hako_entry
+    .text
 )");
 #endif

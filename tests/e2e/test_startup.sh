@@ -61,13 +61,19 @@ print(best, len(a))' "$order")
       text_start=$(readelf -lW "$binary" | awk '$1 == "LOAD" && / R E / { print $3; exit }')
       (( hot_end > text_start && hot_end - text_start <= 6 << 20 )) ||
         fail "$binary: the hot text's end lies $(( (hot_end - text_start) >> 10 )) KiB into its text (0-6144 KiB expected)"
+      # hako_entry has a section of its own and a place in the list: its page is
+      # the first one a process runs.
+      (( entry >= text_start && entry < hot_end )) || fail "$binary: hako_entry ($entry) lies outside the hot text"
       echo "ok: $(basename "$binary") starts at hako_entry and maps its first $(( (hot_end - text_start) >> 10 )) KiB of text at start"
     done
     if command -v strace >/dev/null; then
       strace -f -e trace=madvise -o "$WORK/madvise.txt" "$HAKO" version >/dev/null || fail "hako version under strace"
       grep -q 'MADV_POPULATE_READ) = 0' "$WORK/madvise.txt" || fail "hako mapped no text at start: $(cat "$WORK/madvise.txt")"
       grep -q 'MADV_POPULATE_WRITE) = 0' "$WORK/madvise.txt" || fail "hako mapped no data or heap at start: $(cat "$WORK/madvise.txt")"
-      echo "ok: hako maps its hot text, data and heap at start"
+      rodata=$(readelf -lW "$HAKO" | awk '$1 == "LOAD" && $7 == "R" { print $3; exit }' | sed 's/0x0*/0x/')
+      grep -q "madvise($rodata, [0-9]*, MADV_POPULATE_READ) = 0" "$WORK/madvise.txt" ||
+        fail "hako did not map its read-only data ($rodata) at start: $(cat "$WORK/madvise.txt")"
+      echo "ok: hako maps its hot text, read-only data, data and heap at start"
     fi
   fi
 else

@@ -1,7 +1,12 @@
-// Tests engine/sys/file.cpp: write_file_atomic replaces a file whole, Volatile by
+// Tests engine/sys/file.cpp: read_file reads files of any size, /proc's and pipes
+// whole and keeps its limit; write_file_atomic replaces a file whole, Volatile by
 // exchange (no temp file left), and refuses a folder at the target as rename does.
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
 
 #include <filesystem>
 
@@ -20,6 +25,50 @@ size_t entries(const fs::path& dir) {
 }
 
 }  // namespace
+
+TEST_CASE("read_file: empty, small and large files whole; the limit holds") {
+    auto tmp = sys::TempDir::create(fs::temp_directory_path(), "hako-file-");
+    REQUIRE(tmp.ok());
+    fs::path empty = tmp->path() / "empty", small = tmp->path() / "small", large = tmp->path() / "large";
+    std::ofstream(empty).close();
+    std::ofstream(small) << "abc";
+    std::string big;
+    for (int i = 0; big.size() < 300000; ++i) big += std::to_string(i) + ",";
+    std::ofstream(large) << big;
+    CHECK(sys::read_file(empty).value().empty());
+    CHECK(sys::read_file(small).value() == "abc");
+    CHECK(sys::read_file(large).value() == big);
+    CHECK(sys::read_file(large, big.size()).value() == big);
+    auto over = sys::read_file(large, big.size() - 1);
+    REQUIRE(!over.ok());
+    CHECK(over.error().message.find("larger than the limit") != std::string::npos);
+    CHECK(!sys::read_file(tmp->path() / "missing").ok());
+    CHECK(sys::read_file(tmp->path()).error().errno_value == EISDIR);
+}
+
+TEST_CASE("read_file: /proc's files (size 0, short reads) and pipes are read to their end") {
+    // /proc's files say 0 bytes; /proc/kallsyms (megabytes) reads in pieces.
+    auto maps = sys::read_file("/proc/self/maps");
+    REQUIRE(maps.ok());
+    CHECK(maps->find("[stack]") != std::string::npos);
+    CHECK(maps->back() == '\n');
+    std::string expected;
+    {
+        std::ifstream in("/proc/kallsyms");
+        expected.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    REQUIRE(expected.size() > 65536);
+    CHECK(sys::read_file("/proc/kallsyms").value() == expected);
+    // A pipe with more than one read's worth of bytes in it.
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    std::string text(20000, 'x');
+    REQUIRE(::write(fds[1], text.data(), text.size()) == ssize_t(text.size()));
+    ::close(fds[1]);
+    auto piped = sys::read_file("/proc/self/fd/" + std::to_string(fds[0]));
+    ::close(fds[0]);
+    CHECK(piped.value() == text);
+}
 
 TEST_CASE("write_file_atomic: Volatile creates, then replaces, leaving no temp file") {
     auto tmp = sys::TempDir::create(fs::temp_directory_path(), "hako-file-");
