@@ -163,11 +163,14 @@ bool monitor_alive(const ContainerState& state) {
 Result<ContainerStore> ContainerStore::open(const fs::path& root) {
     auto state_root = TRY(store::StateRoot::open(root));
     ContainerStore store(std::move(state_root));
+    const std::string key = store.containers_dir().string();
+    if (store::checked_once(key)) return store;
     std::error_code ec;
     fs::create_directories(store.containers_dir(), ec);
     if (ec) return Error::from_syscall("mkdir", ec.value(), store.containers_dir().string());
     fs::create_directories(store.runtime_state_dir(), ec);
     if (ec) return Error::from_syscall("mkdir", ec.value(), store.runtime_state_dir().string());
+    store::remember_checked(key);
     return store;
 }
 

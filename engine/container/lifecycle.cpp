@@ -171,6 +171,7 @@ Result<Started> start_container(const ContainerStore& store, const ContainerReco
     // An attached caller waits for the exit (wait_attached); a detached one never reads it.
     options.exit_by_caller = start.attach_out >= 0 || start.attach_err >= 0 || start.attach_socket >= 0;
     options.single_start = start.single;
+    options.record = &record;
     auto spawned = TRY(monitor::spawn(options));
     std::string line = monitor::read_status_line(spawned.status.get());
     if (line.rfind("started ", 0) == 0) {

@@ -29,14 +29,21 @@ constexpr std::array<const char*, 32> kNouns = {
     "bose",      "brahmagupta", "brown", "carson",     "cerf",        "chandrasekhar", "clarke", "curie",
     "darwin",    "davinci",  "dijkstra", "einstein",   "elion",       "euclid",  "feynman", "galileo"};
 
+// Fills `values` with random numbers in one system call (a clock-derived sequence
+// if getrandom fails).
+template <size_t N>
+void random_u64s(std::array<uint64_t, N>& values) {
+    if (getrandom(values.data(), sizeof values, 0) == ssize_t(sizeof values)) return;
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t x = static_cast<uint64_t>(ts.tv_nsec) * 6364136223846793005ULL + static_cast<uint64_t>(ts.tv_sec);
+    for (auto& v : values) v = x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+}
+
 uint64_t random_u64() {
-    uint64_t value = 0;
-    if (getrandom(&value, sizeof value, 0) != sizeof value) {
-        timespec ts{};
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        value = static_cast<uint64_t>(ts.tv_nsec) * 6364136223846793005ULL + static_cast<uint64_t>(ts.tv_sec);
-    }
-    return value;
+    std::array<uint64_t, 1> value{};
+    random_u64s(value);
+    return value[0];
 }
 
 std::string lower(std::string_view text) {
@@ -50,8 +57,9 @@ std::string lower(std::string_view text) {
 std::string generate_id() {
     static const char digits[] = "0123456789abcdef";
     std::string id;
-    for (int i = 0; i < 4; ++i) {
-        uint64_t v = random_u64();
+    std::array<uint64_t, 4> values{};
+    random_u64s(values);
+    for (uint64_t v : values) {
         for (int j = 0; j < 16; ++j, v >>= 4) id.push_back(digits[v & 15]);
     }
     return id;

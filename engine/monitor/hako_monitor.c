@@ -201,8 +201,7 @@ static void parse(int argc, char** argv) {
  * the two that __monitor-exit takes on. */
 static void set_cloexec(int fd, int on) {
     if (fd < 0) return;
-    int flags = fcntl(fd, F_GETFD);
-    if (flags >= 0) fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC);
+    fcntl(fd, F_SETFD, on ? FD_CLOEXEC : 0); /* the only fd flag there is */
 }
 
 /* --- output -------------------------------------------------------------- */

@@ -97,9 +97,14 @@ struct Binaries {
 };
 
 Result<Binaries> find_binaries() {
-    fs::path self = TRY(sys::self_binary());
-    fs::path monitor = TRY(sys::binary_beside(self, "hako-monitor"));
-    return Binaries{self.string(), monitor.string()};
+    // Once per process: a container's set-up runs in its caller's memory, and an
+    // attached caller runs the exit path too.
+    static const Result<Binaries> found = []() -> Result<Binaries> {
+        fs::path self = TRY(sys::self_binary());
+        fs::path monitor = TRY(sys::binary_beside(self, "hako-monitor"));
+        return Binaries{self.string(), monitor.string()};
+    }();
+    return found;
 }
 
 // The container of one run: hako's runtime, or an external one's init adopted.
@@ -189,7 +194,7 @@ void Monitor::write_state() { (void)store_->write_state(record_.id, state_); }
 // What both the set-up and the exit path read: the record, its state and process options.
 Result<void> Monitor::prepare() {
     store_ = TRY(ContainerStore::open(options_.root));
-    record_ = TRY(store_->read(options_.id));
+    record_ = options_.record && options_.record->id == options_.id ? *options_.record : TRY(store_->read(options_.id));
     dir_ = store_->dir(record_.id);
     if (!exit_path_) TRY(take_setup_lock());
     state_ = TRY(store_->read_state(options_.id));
@@ -456,8 +461,7 @@ void Monitor::run() {
     std::vector<std::string> args{binaries_.monitor};
     auto pass = [&](const char* name, int fd) {
         if (fd < 0) return;
-        int flags = ::fcntl(fd, F_GETFD);
-        if (flags >= 0) ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+        ::fcntl(fd, F_SETFD, 0);  // FD_CLOEXEC is the only fd flag there is
         args.push_back(std::string("--") + name + "=" + std::to_string(fd));
     };
     auto option = [&](const char* name, const std::string& value) {

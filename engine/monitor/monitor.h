@@ -18,6 +18,10 @@
 #include "engine/sys/error.h"
 #include "engine/sys/fd.h"
 
+namespace hako::container {
+struct ContainerRecord;
+}
+
 namespace hako::monitor {
 
 struct SpawnOptions {
@@ -39,6 +43,10 @@ struct SpawnOptions {
     // child between them (the monitor calls setsid; it stays the caller's child
     // until the caller ends, a zombie for that long if it ends first).
     bool single_start = false;
+    // The record the caller just wrote or read (start_container): the set-up, which
+    // runs in the caller's memory (or a fork's copy of it) until it execs
+    // hako-monitor, takes it instead of reading and parsing container.json again.
+    const container::ContainerRecord* record = nullptr;
 };
 
 // What the monitor tells the CLI that spawned it, one line each on the status

@@ -418,6 +418,9 @@ Result<void> prepare(const container::RunContext& context, runtime::ContainerCon
 }
 
 Result<void> attach(const container::RunContext& context, pid_t init_pid) {
+    // The mode is fixed at create (connect refuses none and host): only a bridged
+    // container reads its record again, for the endpoints a connect added since.
+    if (mode_of(context.record) != "bridge") return ok();
     AttachTimer timer;
     ContainerRecord r = TRY(fresh_record(context));
     if (mode_of(r) != "bridge") return ok();

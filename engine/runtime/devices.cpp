@@ -22,6 +22,8 @@ struct DeviceFolder {
     std::string path;
     sys::UniqueFd fd;
     bool owner_is_creator = false;
+    uid_t euid = 0;  // this process's, asked once per folder
+    gid_t egid = 0;
 };
 
 Result<void> open_device_folder(int root_fd, const std::string& path, DeviceFolder& folder) {
@@ -30,6 +32,8 @@ Result<void> open_device_folder(int root_fd, const std::string& path, DeviceFold
     folder.path = path;
     struct stat st {};
     folder.owner_is_creator = fstat(folder.fd.get(), &st) == 0 && !(st.st_mode & S_ISGID);
+    folder.euid = ::geteuid();
+    folder.egid = ::getegid();
     return ok();
 }
 
@@ -57,7 +61,7 @@ Result<void> create_device(int root_fd, const Device& device, DeviceFolder& fold
     }
     uid_t uid = device.uid.value_or(0);
     gid_t gid = device.gid.value_or(0);
-    if (folder.owner_is_creator && uid == ::geteuid() && gid == ::getegid()) return ok();  // mknod made it so
+    if (folder.owner_is_creator && uid == folder.euid && gid == folder.egid) return ok();  // mknod made it so
     if (fchownat(parent, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
         return Error::from_syscall("chown", errno, device.path);
     return ok();

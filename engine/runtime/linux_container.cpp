@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <climits>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -340,14 +341,32 @@ int exit_status_of(int wait_status) {
     return 255;
 }
 
+namespace {
+
+// The canonical path of a folder: the kernel's name for it once opened (three
+// calls, where fs::canonical reads every component's link), or fs::canonical's
+// answer where /proc cannot say.
+Result<fs::path> canonical_dir(const fs::path& path, const std::string& name) {
+    sys::UniqueFd fd(::open(path.c_str(), O_PATH | O_CLOEXEC));
+    if (!fd) return Error::from_syscall("rootfs", errno, name);
+    char target[PATH_MAX];
+    ssize_t n = ::readlink(("/proc/self/fd/" + std::to_string(fd.get())).c_str(), target, sizeof target);
+    if (n > 0 && size_t(n) < sizeof target && target[0] == '/') return fs::path(std::string(target, size_t(n)));
+    std::error_code ec;
+    fs::path canonical = fs::canonical(path, ec);
+    if (ec) return Error::from_syscall("rootfs", ec.value(), name);
+    return canonical;
+}
+
+}  // namespace
+
 Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateOptions& options) {
     if (!valid_id(options.id)) return Error::usage("invalid container id \"" + options.id + "\"");
     auto plan = TRY(plan_namespaces(spec));
     std::error_code ec;
     fs::path bundle_dir = fs::absolute(bundle, ec);
     fs::path rootfs = fs::path(spec.root.path).is_absolute() ? fs::path(spec.root.path) : bundle_dir / spec.root.path;
-    rootfs = fs::canonical(rootfs, ec);
-    if (ec) return Error::from_syscall("rootfs", ec.value(), spec.root.path);
+    rootfs = TRY(canonical_dir(rootfs, spec.root.path));
 
     Container c;
     c.spec = spec;

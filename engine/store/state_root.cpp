@@ -3,6 +3,9 @@
 
 #include <sys/stat.h>
 
+#include <mutex>
+#include <set>
+#include <string>
 #include <system_error>
 
 namespace hako::store {
@@ -17,7 +20,24 @@ Result<void> ensure_dir(const std::filesystem::path& dir, mode_t mode) {
     }
     return Error::from_syscall("mkdir", errno, dir.string());
 }
+
+// Folders this process found complete once (a root, a root's container folders):
+// one command opens its root three or four times, and a container's monitor runs
+// in its CLI's memory, so each check after the first costs nothing. A folder
+// removed later makes the call that needs it fail with its own error.
+std::mutex checked_mutex;
+std::set<std::string> checked;
 }  // namespace
+
+bool checked_once(const std::string& key) {
+    std::lock_guard<std::mutex> lock(checked_mutex);
+    return checked.count(key) != 0;
+}
+
+void remember_checked(const std::string& key) {
+    std::lock_guard<std::mutex> lock(checked_mutex);
+    checked.insert(key);
+}
 
 Result<StateRoot> StateRoot::open(const std::filesystem::path& root_arg) {
     if (root_arg.empty()) return Error("state root: empty path");
@@ -28,13 +48,16 @@ Result<StateRoot> StateRoot::open(const std::filesystem::path& root_arg) {
 
     std::filesystem::path run = root == kDefaultRoot ? std::filesystem::path("/run/hako") : root / "run";
     StateRoot sr(root, run);
+    if (checked_once(root.string())) return sr;
     // A root made before has every folder: the one made last (tmp) and the run
     // folder say so in two calls, where the full check is some twenty, and one
     // hako command opens the root three or four times.
     struct stat tmp {}, run_st {};
     if (::stat(sr.tmp_dir().c_str(), &tmp) == 0 && S_ISDIR(tmp.st_mode) && ::stat(run.c_str(), &run_st) == 0 &&
-        S_ISDIR(run_st.st_mode))
+        S_ISDIR(run_st.st_mode)) {
+        remember_checked(root.string());
         return sr;
+    }
 
     std::filesystem::create_directories(root, ec);
     if (ec) return Error("state root " + root.string() + ": " + ec.message());
@@ -47,6 +70,7 @@ Result<StateRoot> StateRoot::open(const std::filesystem::path& root_arg) {
     TRY(ensure_dir(sr.tmp_dir(), 0700));
     std::filesystem::create_directories(run, ec);
     if (ec) return Error("run folder " + run.string() + ": " + ec.message());
+    remember_checked(root.string());
     return sr;
 }
 

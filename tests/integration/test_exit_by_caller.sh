@@ -116,6 +116,24 @@ check "the CLI killed: its --rm container is still removed when it exits" "$?" "
 gone_within 5 retired
 check "and its folder too" "$?" "0"
 
+# The monitor's set-up runs in its CLI's memory: it takes the record the CLI just
+# wrote instead of reading container.json back (the exit path reads it once: a
+# rename may have changed it meanwhile), and its rootfs's real path from /proc.
+if command -v strace >/dev/null; then
+  # A root of its own: create reads the records of a root's other containers.
+  "$HAKO" --root "$R/alone" image import "$R/image.tar" busybox >/dev/null
+  strace -f -qq -e trace=openat,readlink -o "$R/strace.txt" \
+    "$HAKO" --root "$R/alone" container run --rm --network none busybox true
+  check "strace: run --rm" "$?" "0"
+  check "run --rm reads container.json once (the exit path)" \
+    "$(grep -c 'containers/[0-9a-f]*/container.json", O_RDONLY|O_CLOEXEC)' "$R/strace.txt")" "1"
+  check "…and resolves no path component by component (no readlink outside /proc)" \
+    "$(grep 'readlink("/' "$R/strace.txt" | grep -vc 'readlink("/proc/')" "0"
+  alone_retired() { ls "$R/alone/tmp" 2>/dev/null | grep deleted-container- ; }
+  gone_within 5 alone_retired
+  "$HAKO" --root "$R/alone" image rm busybox >/dev/null
+fi
+
 # The removal verb hako-monitor runs takes only a retired folder of its root.
 bin=$(dirname "$(readlink -f "$HAKO")")
 mkdir -p "$R/keep-me"
