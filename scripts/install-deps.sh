@@ -19,6 +19,7 @@ packages=(
   python3 zstd   # zstd: test_registry.sh compresses a zstd layer
   mmdebstrap curl   # the quickstart's base image (scripts/make-quickstart-images.sh) and its test
   zsh groff-base man-db   # the generated completion and man page are checked by test_cli_docs.sh
+  strace   # test_startup.sh and test_exit_by_caller.sh check the calls a start makes
 )
 missing=()
 for p in "${packages[@]}"; do
