@@ -423,7 +423,6 @@ Result<void> attach(const container::RunContext& context, pid_t init_pid) {
     if (mode_of(context.record) != "bridge") return ok();
     AttachTimer timer;
     ContainerRecord r = TRY(fresh_record(context));
-    if (mode_of(r) != "bridge") return ok();
     const fs::path& root = root_of(context);
     auto requests = TRY(parse_ports(r.networking.value("ports", json::array())));
     std::vector<NetworkRecord> networks;

@@ -350,7 +350,7 @@ Result<fs::path> canonical_dir(const fs::path& path, const std::string& name) {
     sys::UniqueFd fd(::open(path.c_str(), O_PATH | O_CLOEXEC));
     if (!fd) return Error::from_syscall("rootfs", errno, name);
     char target[PATH_MAX];
-    ssize_t n = ::readlink(("/proc/self/fd/" + std::to_string(fd.get())).c_str(), target, sizeof target);
+    ssize_t n = ::readlink(fd_path(fd.get()).c_str(), target, sizeof target);
     if (n > 0 && size_t(n) < sizeof target && target[0] == '/') return fs::path(std::string(target, size_t(n)));
     std::error_code ec;
     fs::path canonical = fs::canonical(path, ec);

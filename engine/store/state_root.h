@@ -14,9 +14,10 @@ namespace hako::store {
 
 inline constexpr const char* kDefaultRoot = "/var/lib/hako";
 
-// Whether this process already found the folders named by `key` complete
-// (StateRoot::open: the root's path), and saying that it did: each check after a
-// process's first is skipped (a container's monitor shares its CLI's memory).
+// Whether this process already found the folders named by `key` complete (a
+// folder's path: StateRoot::open's root, ContainerStore::open's containers
+// folder), and saying that it did: each check after a process's first is skipped
+// (a container's monitor shares its CLI's memory).
 bool checked_once(const std::string& key);
 void remember_checked(const std::string& key);
 

@@ -55,9 +55,9 @@ HAKO_BEFORE_LIBC inline __attribute__((always_inline)) void advise(uintptr_t fro
 #endif
 }
 
-// Maps the hot text, the relocated read-only data and the writable data and bss
-// of the executable whose program headers these are, loaded `base` bytes from
-// their addresses.
+// Maps the hot text and the text segment's tail, the read-only segment, the
+// relocated read-only data and the writable data and bss of the executable whose
+// program headers these are, loaded `base` bytes from their addresses.
 HAKO_BEFORE_LIBC void populate_segments(const ElfW(Phdr)* headers, size_t count, uintptr_t base) {
     uintptr_t relro_from = 0, relro_to = 0;
     for (size_t i = 0; i < count; ++i)
@@ -82,7 +82,7 @@ HAKO_BEFORE_LIBC void populate_segments(const ElfW(Phdr)* headers, size_t count,
             // unwind tables after it are read only when an exception is thrown)
             // took ~8 faults of 16 pages each, spread over the segment.
             advise(from, to, MADV_POPULATE_READ);
-        } else if (segment.p_flags & PF_W) {
+        } else {
             // The relocated read-only part can no longer be written.
             if (relro_to > from && relro_from < to) {
                 advise(from, relro_to, MADV_POPULATE_READ);
