@@ -72,7 +72,8 @@ perf script -i "$W/perf.data" --no-demangle -F ip,sym,dso 2>/dev/null |
 {
   echo "# The order of hako's hottest functions for lld (CMakeLists.txt: HAKO_LINK_ORDER),"
   echo "# made by scripts/gen-link-order.sh; one mangled name per line."
-  grep -vx hako_hot_text_end "$W/order.txt"
+  # hako_entry's code has a section of its own, after .text (engine/sys/prefault.cpp).
+  grep -vx -e hako_hot_text_end -e hako_entry -e hako_prefault_at_entry -e '_ZN4hako3sys12_GLOBAL__N_117populate_segments.*' "$W/order.txt"
   [ -f "$OUT" ] && grep -v '^#' "$OUT" | grep -vx hako_hot_text_end | awk 'NR == FNR { seen[$0] = 1; next } !($0 in seen)' "$W/order.txt" -
   # Last: the mark of the hot text's end, up to which hako maps its text at start
   # (engine/sys/prefault.h).

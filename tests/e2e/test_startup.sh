@@ -61,9 +61,15 @@ print(best, len(a))' "$order")
       text_start=$(readelf -lW "$binary" | awk '$1 == "LOAD" && / R E / { print $3; exit }')
       (( hot_end > text_start && hot_end - text_start <= 6 << 20 )) ||
         fail "$binary: the hot text's end lies $(( (hot_end - text_start) >> 10 )) KiB into its text (0-6144 KiB expected)"
-      # hako_entry has a section of its own and a place in the list: its page is
-      # the first one a process runs.
-      (( entry >= text_start && entry < hot_end )) || fail "$binary: hako_entry ($entry) lies outside the hot text"
+      # The text starts at a 2 MiB boundary of the file and of the memory, so that
+      # its 2 MiB blocks can be mapped in huge pages; hako_entry (a section of its
+      # own, after .text) lies beyond the hot text's blocks: the first fault of a
+      # process, before the entry asks for huge pages, reads none of them in small ones.
+      text_offset=$(readelf -lW "$binary" | awk '$1 == "LOAD" && / R E / { print $2; exit }')
+      (( text_start % (2 << 20) == 0 && text_offset % (2 << 20) == 0 )) ||
+        fail "$binary: its text ($text_start, file offset $text_offset) is not at a 2 MiB boundary"
+      (( entry >= text_start && entry >> 21 > hot_end >> 21 )) ||
+        fail "$binary: hako_entry ($entry) lies in the 2 MiB blocks of the hot text (up to $hot_end)"
       echo "ok: $(basename "$binary") starts at hako_entry and maps its first $(( (hot_end - text_start) >> 10 )) KiB of text at start"
     done
     if command -v strace >/dev/null; then
@@ -73,7 +79,39 @@ print(best, len(a))' "$order")
       rodata=$(readelf -lW "$HAKO" | awk '$1 == "LOAD" && $7 == "R" { print $3; exit }' | sed 's/0x0*/0x/')
       grep -q "madvise($rodata, [0-9]*, MADV_POPULATE_READ) = 0" "$WORK/madvise.txt" ||
         fail "hako did not map its read-only data ($rodata) at start: $(cat "$WORK/madvise.txt")"
+      grep -q "madvise($(printf '%#x' "$text_start"), [0-9]*, MADV_HUGEPAGE) = 0" "$WORK/madvise.txt" ||
+        fail "hako did not ask for huge pages for its text: $(cat "$WORK/madvise.txt")"
       echo "ok: hako maps its hot text, read-only data, data and heap at start"
+    fi
+    # Read in from a cold page cache, the hot text's first 2 MiB block is mapped by
+    # one page-table entry (FilePmdMapped), where the kernel reads file data into
+    # 2 MiB folios: transparent huge pages on (always or madvise), Linux 6.16 or
+    # later for ext4. A copy of hako, its cache dropped, runs a command that waits on
+    # its input while its smaps is read.
+    thp=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo "[never]")
+    fs=$(stat -f -c %T "$WORK")
+    kernel=$(uname -r | awk -F. '{ print $1 * 100 + $2 }')
+    if [[ "$thp" == *"[never]"* || "$fs" != ext2/ext3 || $kernel -lt 616 ]]; then
+      echo "skip: huge text pages (transparent huge pages: $thp, file system $fs, kernel $(uname -r))"
+    else
+      copy=$WORK/hako-copy  # without the debug sections: the same segments, ~13 MB
+      objcopy --strip-debug "$HAKO" "$copy" || fail "copying hako"
+      sync -d "$copy" && dd if="$copy" iflag=nocache count=0 status=none || fail "dropping the copy's page cache"
+      mkfifo "$WORK/input"
+      "$copy" -f "$WORK/input" config -q >/dev/null 2>"$WORK/config.err" &
+      waiter=$!
+      exec 7>"$WORK/input"  # the loader now waits for the project on the pipe
+      pmd=0
+      for _ in $(seq 100); do
+        pmd=$(awk '/^FilePmdMapped:/ { sum += $2 } END { print sum + 0 }' "/proc/$waiter/smaps" 2>/dev/null || echo 0)
+        (( pmd > 0 )) && break
+        sleep 0.02
+      done
+      echo "services: {a: {image: x}}" >&7
+      exec 7>&-
+      wait "$waiter" || fail "hako config on a pipe: $(cat "$WORK/config.err")"
+      (( pmd >= 2048 )) || fail "hako's hot text is not mapped in 2 MiB pages (FilePmdMapped: ${pmd} kB)"
+      echo "ok: hako's hot text is mapped in 2 MiB pages (${pmd} kB)"
     fi
   fi
 else
