@@ -228,6 +228,25 @@ Result<std::vector<sys::UniqueFd>> Cgroup::open_procs_files() const {
     return files;
 }
 
+Result<std::vector<sys::UniqueFd>> Cgroup::open_task_files() const {
+    std::vector<sys::UniqueFd> files;
+    if (layout_ == CgroupLayout::V2) return files;
+    for (const auto& dir : directories_) {
+        fs::path file = dir / "tasks";
+        sys::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+        if (!fd && errno == ENOENT) return std::vector<sys::UniqueFd>{};  // a v2 hierarchy of a hybrid host
+        if (!fd) return Error::from_syscall("open", errno, file.string());
+        files.push_back(std::move(fd));
+    }
+    return files;
+}
+
+int Cgroup::join_self(const std::vector<sys::UniqueFd>& files) noexcept {
+    for (size_t i = 0; i < files.size(); ++i)
+        if (::write(files[i].get(), "0", 1) != 1) return static_cast<int>(i);
+    return -1;
+}
+
 int Cgroup::join_opened(const std::vector<sys::UniqueFd>& files, pid_t pid) noexcept {
     char text[24];
     auto [end, error] = std::to_chars(text, text + sizeof text, pid);

@@ -122,6 +122,10 @@ struct InitArguments {
     const SeccompProgram* seccomp;  // compiled before clone; nullptr: none
     bool die_with_creator = false;  // CreateOptions::die_with_creator
     bool shared_memory = false;     // cloned with CLONE_VM (see create())
+    // Its cgroup's v1 `tasks` files: the init moves itself in (Cgroup::join_self);
+    // nullptr: its creator moves it in.
+    const std::vector<sys::UniqueFd>* task_files = nullptr;
+    const Cgroup* cgroup = nullptr;  // names a `tasks` file that failed
 };
 
 HookState hook_state(const Spec& spec, const std::string& id, const fs::path& bundle, pid_t pid, const char* status) {
@@ -192,6 +196,12 @@ Result<void> apply_identity(const Process& process, const SeccompProgram* seccom
         reset_signals(status);
     }
     const pid_t host_pid = static_cast<pid_t>(std::atol(go + 1));
+    if (a.task_files) {
+        if (int failed = Cgroup::join_self(*a.task_files); failed >= 0) {
+            int saved = errno;
+            fail_child(a.sync_fd, Error::from_syscall("write", saved, (a.cgroup->directories()[failed] / "tasks").string()));
+        }
+    }
     if (a.plan.new_cgroup && unshare(CLONE_NEWCGROUP) != 0)
         fail_child(a.sync_fd, Error::from_syscall("unshare", errno, "cgroup namespace"));
     step(join_namespaces(a.plan.joins), "joining namespaces");
@@ -417,7 +427,16 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
     if (!seccomp.ok()) return cleanup(std::move(seccomp).error().context("seccomp"));
     auto sockets = socket_pair();
     if (!sockets.ok()) return cleanup(std::move(sockets).error());
-    auto procs_files = c.cgroup.open_procs_files();
+    bool shared_memory = !has_init_hooks(spec.hooks);
+    // An init sharing this memory in the cgroup v1 hierarchies moves itself in
+    // through their `tasks` files (Cgroup::open_task_files: no RCU grace period).
+    std::vector<sys::UniqueFd> task_files;
+    if (shared_memory && !plan.new_cgroup) {
+        auto opened = c.cgroup.open_task_files();
+        if (!opened.ok()) return cleanup(std::move(opened).error());
+        task_files = std::move(opened).value();
+    }
+    auto procs_files = task_files.empty() ? c.cgroup.open_procs_files() : Result<std::vector<sys::UniqueFd>>(std::vector<sys::UniqueFd>{});
     if (!procs_files.ok()) return cleanup(std::move(procs_files).error());
     auto [parent_end, child_end] = std::move(sockets).value();
 
@@ -429,14 +448,15 @@ Result<Container> create(const Spec& spec, const fs::path& bundle, const CreateO
     // init allocates only while this process waits for its next message (G, then
     // OK or ERR) and touches no heap after "OK". Its PR_SET_DUMPABLE 0 is the
     // shared memory's, so it covers this process too until it execs.
-    bool shared_memory = !has_init_hooks(spec.hooks);
     InitArguments arguments{&spec,         rootfs,     plan,       child_end.get(), fifo_fd,
                             pty.slave.valid() ? pty.slave.get() : -1, options.stdio, options.id, bundle_dir,
-                            *seccomp ? &**seccomp : nullptr, options.die_with_creator, shared_memory};
+                            *seccomp ? &**seccomp : nullptr, options.die_with_creator, shared_memory,
+                            task_files.empty() ? nullptr : &task_files, &c.cgroup};
     pid_t pid = -1;
-    // Shared memory: the init is let go ("G") at once and sets up its rootfs while
-    // this process moves it into the cgroup, writing only (a write to cgroup.procs
-    // may wait a whole RCU grace period, 3-12 ms here, for the kernel's
+    // Shared memory: the init is let go ("G") at once; on cgroup v1 it moves itself
+    // into the cgroup through the `tasks` files opened above, otherwise it sets up
+    // its rootfs while this process moves it in, writing only (a write to
+    // cgroup.procs may wait a whole RCU grace period, 3-12 ms here, for the kernel's
     // threadgroup lock). Nothing here allocates until the init's "OK": the
     // cgroup files were opened before the clone, the message is on the stack,
     // and a failure kills and reaps the init before its error is built. The init

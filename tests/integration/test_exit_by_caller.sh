@@ -129,6 +129,13 @@ if command -v strace >/dev/null; then
     "$(grep -c 'containers/[0-9a-f]*/container.json", O_RDONLY|O_CLOEXEC)' "$R/strace.txt")" "1"
   check "…and resolves no path component by component (no readlink outside /proc)" \
     "$(grep 'readlink("/' "$R/strace.txt" | grep -vc 'readlink("/proc/')" "0"
+  # On cgroup v1 the init moves itself in through each hierarchy's `tasks` file
+  # (no threadgroup lock, no RCU grace period); nothing opens a cgroup.procs to join.
+  if grep -q ' - cgroup cgroup ' /proc/self/mountinfo; then
+    check "the init joins its v1 cgroups through tasks, not cgroup.procs" \
+      "$(grep -q '/memory/.*/tasks", O_WRONLY' "$R/strace.txt" && echo memory)/$(grep -c '/cgroup.procs", O_WRONLY' "$R/strace.txt")" \
+      "memory/0"
+  fi
   alone_retired() { ls "$R/alone/tmp" 2>/dev/null | grep deleted-container- ; }
   gone_within 5 alone_retired
   "$HAKO" --root "$R/alone" image rm busybox >/dev/null

@@ -103,3 +103,20 @@ TEST_CASE("cgroup: join_opened writes the pid to every opened file and names the
     CHECK(Cgroup::join_opened(files, 12) == 2);
     CHECK(errno == EBADF);
 }
+
+TEST_CASE("cgroup: join_self writes 0 (the calling thread) to every opened file and names the one that fails") {
+    auto dir = hako::sys::TempDir::create("/tmp", "hako-cgroup-join-");
+    REQUIRE(dir.ok());
+    std::vector<hako::sys::UniqueFd> files;
+    for (const char* name : {"a", "b"})
+        files.emplace_back(::open((dir->path() / name).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    REQUIRE(files[0].valid());
+    REQUIRE(files[1].valid());
+    CHECK(Cgroup::join_self(files) == -1);
+    CHECK(*hako::sys::read_file(dir->path() / "a", 64) == "0");
+    CHECK(*hako::sys::read_file(dir->path() / "b", 64) == "0");
+    files.emplace_back(::open((dir->path() / "a").c_str(), O_RDONLY | O_CLOEXEC));
+    errno = 0;
+    CHECK(Cgroup::join_self(files) == 2);
+    CHECK(errno == EBADF);
+}
