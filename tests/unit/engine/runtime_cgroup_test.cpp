@@ -86,12 +86,20 @@ TEST_CASE("cgroup: device rules become devices.deny/allow lines") {
     CHECK(writes[3].second == "b *:* m");
 }
 
+namespace {
+// Two writable files, a and b, in `dir`, opened as join files.
+std::vector<hako::sys::UniqueFd> two_join_files(const std::filesystem::path& dir) {
+    std::vector<hako::sys::UniqueFd> files;
+    for (const char* name : {"a", "b"})
+        files.emplace_back(::open((dir / name).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    return files;
+}
+}  // namespace
+
 TEST_CASE("cgroup: join_opened writes the pid to every opened file and names the one that fails") {
     auto dir = hako::sys::TempDir::create("/tmp", "hako-cgroup-join-");
     REQUIRE(dir.ok());
-    std::vector<hako::sys::UniqueFd> files;
-    for (const char* name : {"a", "b"})
-        files.emplace_back(::open((dir->path() / name).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    auto files = two_join_files(dir->path());
     REQUIRE(files[0].valid());
     REQUIRE(files[1].valid());
     CHECK(Cgroup::join_opened(files, 4194304) == -1);
@@ -107,9 +115,7 @@ TEST_CASE("cgroup: join_opened writes the pid to every opened file and names the
 TEST_CASE("cgroup: join_self writes 0 (the calling thread) to every opened file and names the one that fails") {
     auto dir = hako::sys::TempDir::create("/tmp", "hako-cgroup-join-");
     REQUIRE(dir.ok());
-    std::vector<hako::sys::UniqueFd> files;
-    for (const char* name : {"a", "b"})
-        files.emplace_back(::open((dir->path() / name).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    auto files = two_join_files(dir->path());
     REQUIRE(files[0].valid());
     REQUIRE(files[1].valid());
     CHECK(Cgroup::join_self(files) == -1);
