@@ -77,7 +77,13 @@ HAKO_BEFORE_LIBC inline __attribute__((always_inline)) void advise(uintptr_t fro
 // reads none of them in small pages. Nothing changes where the kernel has no
 // transparent huge pages, or the cache holds the file in small pages (a freshly
 // written binary: the build drops its cache after the link).
-HAKO_BEFORE_LIBC HAKO_ENTRY_SECTION void populate_segments(const ElfW(Phdr)* headers, size_t count, uintptr_t base) {
+//
+// `before_libc`: called by hako_entry, before the C library has applied its
+// relocations (the IRELATIVE ones write .got, in the relocated read-only part)
+// and made that part read-only: it is populated for writing then, as the rest of
+// the data, instead of taking a copy-on-write fault per page the relocations write.
+HAKO_BEFORE_LIBC HAKO_ENTRY_SECTION void populate_segments(const ElfW(Phdr)* headers, size_t count, uintptr_t base,
+                                                           bool before_libc) {
     uintptr_t relro_from = 0, relro_to = 0;
     for (size_t i = 0; i < count; ++i)
         if (headers[i].p_type == PT_GNU_RELRO) {
@@ -109,8 +115,8 @@ HAKO_BEFORE_LIBC HAKO_ENTRY_SECTION void populate_segments(const ElfW(Phdr)* hea
             // took ~8 faults of 16 pages each, spread over the segment.
             advise(from, to, MADV_POPULATE_READ);
         } else {
-            // The relocated read-only part can no longer be written.
-            if (relro_to > from && relro_from < to) {
+            // The relocated read-only part can no longer be written after the C library's start.
+            if (!before_libc && relro_to > from && relro_from < to) {
                 advise(from, relro_to, MADV_POPULATE_READ);
                 from = page_up(relro_to);
             }
@@ -122,7 +128,7 @@ HAKO_BEFORE_LIBC HAKO_ENTRY_SECTION void populate_segments(const ElfW(Phdr)* hea
 bool segments_done = false;  // by hako_entry, before the C library started
 
 int each_object(dl_phdr_info* info, size_t, void*) {
-    populate_segments(info->dlpi_phdr, info->dlpi_phnum, info->dlpi_addr);
+    populate_segments(info->dlpi_phdr, info->dlpi_phnum, info->dlpi_addr, false);
     return 1;  // the first object is the executable itself
 }
 
@@ -181,7 +187,7 @@ extern "C" HAKO_BEFORE_LIBC HAKO_ENTRY_SECTION __attribute__((used)) void hako_p
     uintptr_t base = 0;  // a position-dependent executable is where its headers say
     for (size_t i = 0; i < count; ++i)
         if (headers[i].p_type == PT_PHDR) base = reinterpret_cast<uintptr_t>(headers) - headers[i].p_vaddr;
-    hako::sys::populate_segments(headers, count, base);
+    hako::sys::populate_segments(headers, count, base, true);
     hako::sys::segments_done = true;
 }
 
