@@ -179,10 +179,17 @@ extern "C" HAKO_BEFORE_LIBC HAKO_ENTRY_SECTION __attribute__((used)) void hako_p
     while (*cursor) ++cursor;                     // past the environment
     const ElfW(Phdr)* headers = nullptr;
     size_t count = 0;
+    uintptr_t vdso = 0;
     for (auto* entry = reinterpret_cast<ElfW(auxv_t)*>(cursor + 1); entry->a_type != AT_NULL; ++entry) {
         if (entry->a_type == AT_PHDR) headers = reinterpret_cast<const ElfW(Phdr)*>(entry->a_un.a_val);
         if (entry->a_type == AT_PHNUM) count = entry->a_un.a_val;
+        if (entry->a_type == AT_SYSINFO_EHDR) vdso = entry->a_un.a_val;
     }
+    // The vDSO's code, which the C library's start reads (its symbols) and runs
+    // (clock_gettime): its first two pages (x86_64's vDSO, whose own header is not
+    // read here: that read was a fault of its own), not the data pages below it
+    // (vvar, which no madvise can map). A smaller vDSO: the rest fails, harmlessly.
+    if (vdso) hako::sys::advise(vdso, vdso + 2 * hako::sys::kPage, MADV_POPULATE_READ);
     if (!headers) return;
     uintptr_t base = 0;  // a position-dependent executable is where its headers say
     for (size_t i = 0; i < count; ++i)
