@@ -241,12 +241,6 @@ Result<std::vector<sys::UniqueFd>> Cgroup::open_task_files() const {
     return files;
 }
 
-int Cgroup::join_self(const std::vector<sys::UniqueFd>& files) noexcept {
-    for (size_t i = 0; i < files.size(); ++i)
-        if (::write(files[i].get(), "0", 1) != 1) return static_cast<int>(i);
-    return -1;
-}
-
 int Cgroup::join_opened(const std::vector<sys::UniqueFd>& files, pid_t pid) noexcept {
     char text[24];
     auto [end, error] = std::to_chars(text, text + sizeof text, pid);

@@ -70,16 +70,14 @@ public:
     Result<void> add_process(pid_t pid) const;
     // cgroup.procs of every hierarchy, opened for join_opened().
     Result<std::vector<sys::UniqueFd>> open_procs_files() const;
-    // For a process that moves itself in (join_self): each v1 hierarchy's `tasks`
-    // file. A write of "0" there moves the writing thread alone, which the kernel
-    // does without its threadgroup lock; a write to cgroup.procs takes that lock,
-    // and taking it waits for an RCU grace period (~0.3 ms here, expedited, with
-    // an IPI to every other CPU). Empty when a hierarchy has no `tasks` file (v2):
-    // then the creator joins the process through open_procs_files().
+    // For a process that moves itself in (join_opened(files, 0): the calling thread,
+    // the whole process when it has one): each v1 hierarchy's `tasks` file. A write
+    // of "0" there moves the writing thread alone, which the kernel does without
+    // its threadgroup lock; a write to cgroup.procs takes that lock, and taking it
+    // waits for an RCU grace period (~0.3 ms here, expedited, with an IPI to every
+    // other CPU). Empty when a hierarchy has no `tasks` file (v2): then the creator
+    // joins the process through open_procs_files().
     Result<std::vector<sys::UniqueFd>> open_task_files() const;
-    // Moves the calling thread (a single-threaded process: the whole process) in
-    // through files from open_task_files(); write(2)s alone, like join_opened.
-    static int join_self(const std::vector<sys::UniqueFd>& files) noexcept;
     // Moves `pid` in through files from open_procs_files() with write(2)s alone:
     // it allocates nothing, so it may run beside a child that shares this memory.
     // Returns -1 when every write succeeded, else the index of the file that

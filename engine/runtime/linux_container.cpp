@@ -122,7 +122,7 @@ struct InitArguments {
     const SeccompProgram* seccomp;  // compiled before clone; nullptr: none
     bool die_with_creator = false;  // CreateOptions::die_with_creator
     bool shared_memory = false;     // cloned with CLONE_VM (see create())
-    // Its cgroup's v1 `tasks` files: the init moves itself in (Cgroup::join_self);
+    // Its cgroup's v1 `tasks` files: the init moves itself in (join_opened with 0);
     // nullptr: its creator moves it in.
     const std::vector<sys::UniqueFd>* task_files = nullptr;
     const Cgroup* cgroup = nullptr;  // names a `tasks` file that failed
@@ -197,7 +197,7 @@ Result<void> apply_identity(const Process& process, const SeccompProgram* seccom
     }
     const pid_t host_pid = static_cast<pid_t>(std::atol(go + 1));
     if (a.task_files) {
-        if (int failed = Cgroup::join_self(*a.task_files); failed >= 0) {
+        if (int failed = Cgroup::join_opened(*a.task_files, 0); failed >= 0) {
             int saved = errno;
             fail_child(a.sync_fd, Error::from_syscall("write", saved, (a.cgroup->directories()[failed] / "tasks").string()));
         }

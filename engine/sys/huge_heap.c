@@ -6,17 +6,18 @@
  * region of address space that starts at a 2 MiB boundary and asks for
  * transparent huge pages (MADV_HUGEPAGE). In a VM with shadow page tables every
  * 4 KiB page a process touches first costs a hypervisor exit (~5 µs even after
- * MADV_POPULATE_WRITE); a container start touched ~100 pages of heap and stacks,
+ * MADV_POPULATE_WRITE); a container start touched ~100 pages of heap,
  * and a 2 MiB page costs one fault and its zeroing (~150 µs for a hundred pages
  * touched, against ~590 µs in 4 KiB pages).
  *
  * Nothing else of the C library is replaced: brk.o (__brk, __curbrk) stays, and
  * the thread-local block that the static start-up allocates before malloc runs
  * still comes from the program break (_dl_early_allocate calls brk itself while
- * __curbrk is unset). Where the region cannot be reserved, or once it is full,
- * __sbrk moves the program break as libc.a's does (malloc falls back to mmap when
- * that fails too). Single-threaded by contract, as glibc's: malloc calls it under
- * the main arena's lock. */
+ * __curbrk is unset). Where the region cannot be reserved, __sbrk moves the
+ * program break as libc.a's does; once the region is full it fails (ENOMEM) and
+ * malloc maps memory of its own. Single-threaded by contract, as glibc's: malloc
+ * calls it under the main arena's lock. A hako process's RSS holds at least one
+ * 2 MiB page of heap. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
@@ -28,7 +29,6 @@
 #endif
 
 extern void* __curbrk;
-
 
 enum { kHuge = 2 << 20 };
 static const size_t kReserve = (size_t)1 << 30; /* address space only: MAP_NORESERVE */

@@ -101,7 +101,7 @@ print(best, len(a))' "$order")
       mkfifo "$WORK/input"
       "$copy" -f "$WORK/input" config -q >/dev/null 2>"$WORK/config.err" &
       waiter=$!
-      exec 7>"$WORK/input"  # the loader now waits for the project on the pipe
+      exec 7<>"$WORK/input"  # read-write: never blocks, even if the loader never opened it
       pmd=0 anon=0
       for _ in $(seq 100); do
         read -r pmd anon < <(awk '/^FilePmdMapped:/ { pmd += $2 } /^AnonHugePages:/ { anon += $2 }

@@ -112,17 +112,17 @@ TEST_CASE("cgroup: join_opened writes the pid to every opened file and names the
     CHECK(errno == EBADF);
 }
 
-TEST_CASE("cgroup: join_self writes 0 (the calling thread) to every opened file and names the one that fails") {
+TEST_CASE("cgroup: join_opened with pid 0 (the calling thread) writes 0 to every opened file and names the one that fails") {
     auto dir = hako::sys::TempDir::create("/tmp", "hako-cgroup-join-");
     REQUIRE(dir.ok());
     auto files = two_join_files(dir->path());
     REQUIRE(files[0].valid());
     REQUIRE(files[1].valid());
-    CHECK(Cgroup::join_self(files) == -1);
+    CHECK(Cgroup::join_opened(files, 0) == -1);
     CHECK(*hako::sys::read_file(dir->path() / "a", 64) == "0");
     CHECK(*hako::sys::read_file(dir->path() / "b", 64) == "0");
     files.emplace_back(::open((dir->path() / "a").c_str(), O_RDONLY | O_CLOEXEC));
     errno = 0;
-    CHECK(Cgroup::join_self(files) == 2);
+    CHECK(Cgroup::join_opened(files, 0) == 2);
     CHECK(errno == EBADF);
 }
